@@ -1,0 +1,69 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Release builds target x86-64-v3 (AVX2, FMA, F16C) on x86_64: the hot loops (dequantisation,
+// reductions, bf16/f16 widening) are written for 256-bit SIMD. Debug builds keep the default CPU so
+// that tests run anywhere.
+#if arch(x86_64)
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "x86-64-v3"], .when(configuration: .release))]
+let cpuCFlags: [CSetting] = [.unsafeFlags(["-mavx2", "-mfma", "-mf16c"], .when(configuration: .release))]
+#else
+let cpuFlags: [SwiftSetting] = []
+let cpuCFlags: [CSetting] = []
+#endif
+
+// Swift 5 language mode: the kernels hand unsafe buffers to `concurrentPerform` closures, which the
+// Swift 6 mode's Sendable checking rejects without adding any safety (each closure owns disjoint rows).
+let swiftSettings: [SwiftSetting] = cpuFlags + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
+let tools = ["lf-extract", "lf-format", "lf-tokenize", "lf-train", "lf-merge", "lf-gguf", "lf-eval"]
+
+let package = Package(
+    name: "lf",
+    platforms: [.macOS(.v14)],
+    products: tools.map { .executable(name: $0, targets: [$0]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "Shared",
+            dependencies: [
+                "CBLAS", "CZstd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Shared",
+            cSettings: cpuCFlags,
+            swiftSettings: swiftSettings),
+    ]
+    + tools.map { tool in
+        .executableTarget(
+            name: tool,
+            dependencies: [
+                "Shared",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/\(tool)",
+            swiftSettings: swiftSettings)
+    }
+    + ["CLITests", "TensorTests", "SafetensorsTests", "GGUFTests", "ModelTests"].map { name in
+        .testTarget(name: name, dependencies: ["Shared", "TestSupport"], path: "Tests/\(name)")
+    }
+    // End-to-end tests run the built binaries, so they depend on every tool.
+    + [
+        .testTarget(
+            name: "ToolTests",
+            dependencies: ["Shared", "TestSupport"] + tools.map { .target(name: $0) },
+            path: "Tests/ToolTests"),
+    ]
+    + [
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+    ],
+    swiftLanguageModes: [.v5]
+)
