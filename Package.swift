@@ -52,7 +52,7 @@ let package = Package(
             path: "Sources/\(tool)",
             swiftSettings: swiftSettings)
     }
-    + ["CLITests", "TensorTests", "SafetensorsTests", "GGUFTests", "ModelTests"].map { name in
+    + ["CLITests", "TensorTests", "SafetensorsTests", "GGUFTests", "ModelTests", "InteropTests"].map { name in
         .testTarget(name: name, dependencies: ["Shared", "TestSupport"], path: "Tests/\(name)")
     }
     // End-to-end tests run the built binaries, so they depend on every tool.
