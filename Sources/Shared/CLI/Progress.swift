@@ -72,7 +72,7 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     /// "label  42% [#####.....] 420/1000 items  12.3 items/s  eta 47s"
-    func render(final: Bool) -> String {
+    public func render(final: Bool) -> String {
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         var parts = [label]
