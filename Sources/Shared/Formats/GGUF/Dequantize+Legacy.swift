@@ -61,8 +61,8 @@ func dequantizeQ5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>,
         let y = dst + b * 32
         for j in 0 ..< 16 {
             let q = qs[j]
-            let h0 = Int32((qh >> UInt32(j)) << 4) & 0x10
-            let h1 = Int32(qh >> UInt32(j + 12)) & 0x10
+            let h0 = Int32(truncatingIfNeeded: ((qh >> UInt32(j)) << 4) & 0x10)
+            let h1 = Int32(truncatingIfNeeded: (qh >> UInt32(j + 12)) & 0x10)
             y[j] = Float((Int32(q & 0x0F) | h0) - 16) * d
             y[j + 16] = Float((Int32(q >> 4) | h1) - 16) * d
         }
@@ -87,8 +87,8 @@ func dequantizeQ5_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>,
         let y = dst + b * 32
         for j in 0 ..< 16 {
             let q = qs[j]
-            let h0 = Int32((qh >> UInt32(j)) << 4) & 0x10
-            let h1 = Int32(qh >> UInt32(j + 12)) & 0x10
+            let h0 = Int32(truncatingIfNeeded: ((qh >> UInt32(j)) << 4) & 0x10)
+            let h1 = Int32(truncatingIfNeeded: (qh >> UInt32(j + 12)) & 0x10)
             y[j] = Float(Int32(q & 0x0F) | h0) * d + m
             y[j + 16] = Float(Int32(q >> 4) | h1) * d + m
         }
