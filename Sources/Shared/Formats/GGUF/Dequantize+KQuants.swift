@@ -102,17 +102,18 @@ func dequantizeQ6K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, 
         let d = loadF16(block, 208)
         var y = dst + b * 256
         for _ in 0 ..< 2 {
-            for l in 0 ..< 32 {
-                let s = l / 16
-                let h = qh[l]
-                let q1 = Int32((ql[l] & 0x0F) | ((h & 3) << 4)) - 32
-                let q2 = Int32((ql[l + 32] & 0x0F) | (((h >> 2) & 3) << 4)) - 32
-                let q3 = Int32((ql[l] >> 4) | (((h >> 4) & 3) << 4)) - 32
-                let q4 = Int32((ql[l + 32] >> 4) | (((h >> 6) & 3) << 4)) - 32
-                y[l] = d * Float(sc[s]) * Float(q1)
-                y[l + 32] = d * Float(sc[s + 2]) * Float(q2)
-                y[l + 64] = d * Float(sc[s + 4]) * Float(q3)
-                y[l + 96] = d * Float(sc[s + 6]) * Float(q4)
+            // Elements l < 16 use scales 0, 2, 4, 6 and l ≥ 16 scales 1, 3, 5, 7 (ggml's is = l/16);
+            // ggml's `d * sc[is] * q` is (d · sc) · q, so the products d · sc are hoisted unchanged.
+            for part in 0 ..< 2 {
+                let d1 = d * Float(sc[part]), d2 = d * Float(sc[part + 2])
+                let d3 = d * Float(sc[part + 4]), d4 = d * Float(sc[part + 6])
+                for l in part * 16 ..< part * 16 + 16 {
+                    let a = ql[l], b = ql[l + 32], h = qh[l]
+                    y[l] = d1 * Float(Int32((a & 0x0F) | ((h & 3) << 4)) - 32)
+                    y[l + 32] = d2 * Float(Int32((b & 0x0F) | (((h >> 2) & 3) << 4)) - 32)
+                    y[l + 64] = d3 * Float(Int32((a >> 4) | (((h >> 4) & 3) << 4)) - 32)
+                    y[l + 96] = d4 * Float(Int32((b >> 4) | (((h >> 6) & 3) << 4)) - 32)
+                }
             }
             y += 128
             ql += 64

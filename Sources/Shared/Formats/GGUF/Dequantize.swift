@@ -41,13 +41,15 @@ public enum GGMLDequantize {
         kernel(src, dst, count)
     }
 
+    /// Read once: on Linux, Foundation answers `activeProcessorCount` by reading cgroup files.
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     /// Dequantises `rows` rows of `rowLength` elements, splitting the rows over the machine's cores
     /// when there is enough work for threads to pay off.
     static func dequantizeRows(_ type: GGMLType, kernel: Kernel, from src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>,
                                rows: Int, rowLength: Int, rowBytes: Int) {
         let total = rows * rowLength
         let minimumPerChunk = 1 << 16
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let chunks = min(rows, cores * 4, max(1, total / minimumPerChunk))
         if chunks <= 1 {
             kernel(src, dst, total)
