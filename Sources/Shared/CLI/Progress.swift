@@ -18,6 +18,7 @@ public final class ProgressReporter: @unchecked Sendable {
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var finished = false
+    private var linesPrinted = 0
 
     /// - Parameters:
     ///   - total: the number of units expected, if known (enables percentage and ETA).
@@ -45,12 +46,13 @@ public final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    /// Draws the final state and ends the bar's line.
+    /// Draws the final state and ends the bar's line. In plain-line mode the final line is printed
+    /// only if progress lines were printed before (a short job's own summary line is enough).
     public func finish() {
         lock.withLock {
             guard !finished else { return }
             finished = true
-            guard style != .silent else { return }
+            guard style == .bar || (style == .lines && linesPrinted > 0) else { return }
             let text = render(final: true)
             Log.writeStderr(style == .bar ? "\r\u{1B}[2K" + text + "\n" : text + "\n")
         }
@@ -67,6 +69,7 @@ public final class ProgressReporter: @unchecked Sendable {
             return
         }
         lastDraw = now
+        linesPrinted += 1
         let text = render(final: false)
         Log.writeStderr(style == .bar ? "\r\u{1B}[2K" + text : text + "\n")
     }

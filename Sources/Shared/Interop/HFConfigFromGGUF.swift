@@ -40,7 +40,10 @@ public struct LlamaGGUFHyperparameters: Equatable, Sendable {
 
     /// config.json in the hub spelling that transformers 4 and 5 both read (`rope_theta`,
     /// `rope_scaling`, `torch_dtype`), keys sorted as `save_pretrained` writes them.
-    public func configJSON(vocabulary: GGUFVocabulary, dtype: DType) -> JSONValue {
+    ///
+    /// - Parameter precision: the model's precision (`torch_dtype`), which is the source file's, not
+    ///   the container `--dtype` chose: see `sourcePrecision(fileType:)`.
+    public func configJSON(vocabulary: GGUFVocabulary, precision: DType) -> JSONValue {
         var entries: [(String, JSONValue)] = [
             ("architectures", .array([.string("LlamaForCausalLM")])),
             ("attention_bias", .bool(false)),
@@ -66,7 +69,7 @@ public struct LlamaGGUFHyperparameters: Equatable, Sendable {
             ("rope_scaling", ropeScalingJSON),
             ("rope_theta", Self.number(ropeTheta)),
             ("tie_word_embeddings", .bool(tiedEmbeddings)),
-            ("torch_dtype", .string(dtype.torchName)),
+            ("torch_dtype", .string(precision.torchName)),
             ("use_cache", .bool(true)),
             ("vocab_size", .int(vocabSize)),
         ]
@@ -89,6 +92,20 @@ public struct LlamaGGUFHyperparameters: Equatable, Sendable {
         entries.append(("do_sample", .bool(false)))
         entries.append(("max_new_tokens", .int(256)))
         return .object(entries)
+    }
+
+    /// The precision a GGUF's weights have, from `general.file_type` (llama_ftype): all-F32 files
+    /// are float32, F16 and BF16 files their own type, and quantised files bfloat16 — their values
+    /// carry less precision than any float type, and bf16 is what Llama-family checkpoints are
+    /// loaded in. This is what config.json's `torch_dtype` records, so that a model imported as
+    /// float32 for exactness still says it is a 16-bit model, as its hub original does.
+    public static func sourcePrecision(fileType: Int) -> DType {
+        switch fileType {
+        case 0: .f32
+        case 1: .f16
+        case 32: .bf16
+        default: .bf16
+        }
     }
 
     var ropeScalingJSON: JSONValue {
