@@ -55,6 +55,20 @@ public final class GGUFFile: @unchecked Sendable {
     /// Every tensor in file order.
     public let tensors: [GGUFTensorInfo]
 
+    /// Nil when the layout is canonical — each tensor starts where the previous one's data, padded to
+    /// the alignment, ends — which is the only layout llama.cpp's C reader loads. Otherwise what
+    /// llama.cpp would complain about. This reader accepts any aligned, non-overlapping layout.
+    public var layoutProblem: String? {
+        var expected = 0
+        for t in tensors {
+            if t.offset != expected {
+                return "tensor '\(t.name)' has data offset \(t.offset), where llama.cpp expects \(expected)"
+            }
+            expected += (t.byteCount + alignment - 1) & ~(alignment - 1)
+        }
+        return nil
+    }
+
     /// Absolute file offset of each metadata value (parallel to `metadata`), for error messages.
     private let valueOffsets: [Int]
     /// Absolute file offset of each tensor info (parallel to `tensors`), for error messages.
