@@ -123,12 +123,12 @@ struct Inspect: ParsableCommand {
         var order: [GGMLType] = []
         var counts: [GGMLType: TypeCount] = [:]
         for t in g.tensors {
-            if counts[t.type] == nil { order.append(t.type); counts[t.type] = TypeCount(type: t.type) }
-            counts[t.type]!.count += 1
-            counts[t.type]!.elements += t.elementCount
-            counts[t.type]!.bytes += t.byteCount
+            if counts[t.type] == nil { order.append(t.type) }
+            counts[t.type, default: TypeCount(type: t.type)].count += 1
+            counts[t.type, default: TypeCount(type: t.type)].elements += t.elementCount
+            counts[t.type, default: TypeCount(type: t.type)].bytes += t.byteCount
         }
-        return order.map { counts[$0]! }
+        return order.compactMap { counts[$0] }
     }
 
     static func typeLabel(_ v: GGUFValue) -> String {

@@ -76,8 +76,8 @@ public final class GGUFFile: @unchecked Sendable {
     private let keyIndex: [String: Int]
     private let tensorIndex: [String: Int]
 
-    private let mapping: MappedFile?
-    private let ownedBytes: UnsafeMutableRawBufferPointer?
+    /// What keeps `bytes` valid: the `MappedFile` or the in-memory copy.
+    private let storage: AnyObject
     private let bytes: UnsafeRawBufferPointer
 
     /// GGUF versions this reader accepts.
@@ -90,25 +90,17 @@ public final class GGUFFile: @unchecked Sendable {
     /// Opens and validates `path`, memory-mapping it.
     public convenience init(path: String) throws {
         let mapping = try MappedFile(path: path)
-        try self.init(mapping: mapping, owned: nil, bytes: mapping.bytes, path: path)
+        try self.init(storage: mapping, bytes: mapping.bytes, path: path)
     }
 
     /// Parses a GGUF file held in memory (tests, small files); `name` is used in error messages.
     public convenience init(bytes data: Data, name: String) throws {
-        let owned = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
-        _ = data.copyBytes(to: owned.bindMemory(to: UInt8.self))
-        let view = UnsafeRawBufferPointer(start: owned.baseAddress, count: data.count)
-        do {
-            try self.init(mapping: nil, owned: owned, bytes: view, path: name)
-        } catch {
-            owned.deallocate()
-            throw error
-        }
+        let copy = OwnedBytes(data)
+        try self.init(storage: copy, bytes: copy.bytes, path: name)
     }
 
-    private init(mapping: MappedFile?, owned: UnsafeMutableRawBufferPointer?, bytes: UnsafeRawBufferPointer, path: String) throws {
-        self.mapping = mapping
-        self.ownedBytes = owned
+    private init(storage: AnyObject, bytes: UnsafeRawBufferPointer, path: String) throws {
+        self.storage = storage
         self.bytes = bytes
         self.path = path
         self.fileSize = bytes.count
@@ -125,10 +117,6 @@ public final class GGUFFile: @unchecked Sendable {
         tensorInfoOffsets = header.tensorInfoOffsets
         keyIndex = header.keyIndex
         tensorIndex = header.tensorIndex
-    }
-
-    deinit {
-        ownedBytes?.deallocate()
     }
 
     // MARK: Metadata
@@ -277,6 +265,21 @@ public final class GGUFFile: @unchecked Sendable {
     public var fileBytes: UnsafeRawBufferPointer { bytes }
 }
 
+/// A 64-byte-aligned copy of in-memory file contents, freed with its owner.
+private final class OwnedBytes {
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ data: Data) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
+        _ = data.copyBytes(to: buffer.bindMemory(to: UInt8.self))
+        bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: data.count)
+    }
+
+    deinit {
+        bytes.deallocate()
+    }
+}
+
 /// The result of parsing a GGUF header.
 private struct GGUFHeader {
     var version = 0
@@ -382,8 +385,8 @@ private struct GGUFParser {
         if key.isEmpty {
             throw cursor.error("metadata entry \(index) has an empty key", at: entryStart)
         }
-        if header.keyIndex[key] != nil {
-            throw cursor.error("duplicate metadata key '\(key)' (entries \(header.keyIndex[key]!) and \(index))",
+        if let other = header.keyIndex[key] {
+            throw cursor.error("duplicate metadata key '\(key)' (entries \(other) and \(index))",
                                at: entryStart, field: key, hint: "the writer of this file is broken; llama.cpp refuses it too")
         }
         let valueStart = cursor.offset
