@@ -6,27 +6,34 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a GGUF file's metadata and tensor table.",
         discussion: """
-            The file is checked as it is read (header, every key, every tensor's shape, type and data
-            range); a damaged file is reported with the byte offset of the problem and exit status 1.
+            The file is checked as it is read (header, every key, every tensor's
+            shape, type and data range); a damaged file is reported with the byte
+            offset of the problem, and the exit status is 1.
 
             Examples:
-              lf-gguf inspect model.gguf                    summary, metadata, tensor table
-              lf-gguf inspect --full model.gguf             the same with every array element and the whole chat template
-              lf-gguf inspect --json model.gguf | jq '.metadata["general.architecture"].value'
+              lf-gguf inspect model.gguf          summary, metadata, tensor table
+              lf-gguf inspect --full model.gguf   every array element, whole strings
+              lf-gguf inspect --json model.gguf | jq '.tensors[].type'
 
             Text output:
-              header     GGUF version, alignment, where the data section starts, file size
-              metadata   one line per key in file order: KEY, TYPE (uint32, float32, string, array[string] …)
-                         and VALUE; arrays show their length and first \(Self.textArrayItems) items, strings longer
-                         than \(Self.textStringLimit) characters are cut and followed by their length in bytes
-              tensors    #, NAME, TYPE (ggml type: F32, F16, BF16, Q8_0, Q4_K …), SHAPE (ne0×ne1…, ne0 is the
-                         contiguous row length — the reverse of the PyTorch shape), ELEMENTS, BYTES (data size
-                         without padding), OFFSET (from the start of the data section)
-              types      tensors, elements and bytes per ggml type
+              header    GGUF version, alignment, start of the data section, file
+                        size, and whether the tensor data is laid out as
+                        llama.cpp requires (each tensor right after the last)
+              metadata  one line per key in file order: KEY, TYPE (uint32,
+                        float32, string, array[string] …) and VALUE; arrays show
+                        their length and first \(Self.textArrayItems) items, strings longer than
+                        \(Self.textStringLimit) characters are cut and followed by their length
+              tensors   #, NAME, TYPE (ggml type: F32, F16, BF16, Q8_0, Q4_K …),
+                        SHAPE (ne0×ne1…; ne0 is the contiguous row length, so
+                        this is the PyTorch shape reversed), ELEMENTS, BYTES (data
+                        size without padding), OFFSET (from the data section)
+              types     tensors, elements and bytes per ggml type
 
-            JSON output (--json): one object with version, alignment, data_offset, file_bytes, tensor_count,
-            metadata (key → {type, value}; arrays → {type: "array", element_type, count, values}, values cut
-            to the first \(Self.jsonArrayItems) unless --full) and tensors (name, type, ne, offset, bytes) in file order.
+            JSON output (--json): one object with version, alignment, data_offset,
+            file_bytes, tensor_count, canonical_layout, metadata (key → {type,
+            value}; arrays → {type: "array", element_type, count, values}, values
+            cut to the first \(Self.jsonArrayItems) unless --full) and tensors (name, type,
+            ne, offset, bytes) in file order.
 
             \(ExitStatus.helpTable)
             """)
@@ -63,6 +70,7 @@ struct Inspect: ParsableCommand {
         lines.append("  file size      \(grouped(g.fileSize)) bytes (\(humanBytes(g.fileSize)))")
         lines.append("  metadata       \(g.metadata.count) keys")
         lines.append("  tensors        \(g.tensors.count) (\(grouped(totalElements)) elements)")
+        lines.append("  layout         " + (g.layoutProblem.map { "not canonical: \($0); llama.cpp will refuse the file" } ?? "canonical"))
         lines.append("")
 
         lines.append("Metadata (\(g.metadata.count) keys):")
@@ -115,12 +123,12 @@ struct Inspect: ParsableCommand {
         var order: [GGMLType] = []
         var counts: [GGMLType: TypeCount] = [:]
         for t in g.tensors {
-            if counts[t.type] == nil { order.append(t.type); counts[t.type] = TypeCount(type: t.type) }
-            counts[t.type]!.count += 1
-            counts[t.type]!.elements += t.elementCount
-            counts[t.type]!.bytes += t.byteCount
+            if counts[t.type] == nil { order.append(t.type) }
+            counts[t.type, default: TypeCount(type: t.type)].count += 1
+            counts[t.type, default: TypeCount(type: t.type)].elements += t.elementCount
+            counts[t.type, default: TypeCount(type: t.type)].bytes += t.byteCount
         }
-        return order.map { counts[$0]! }
+        return order.compactMap { counts[$0] }
     }
 
     static func typeLabel(_ v: GGUFValue) -> String {
@@ -198,6 +206,7 @@ struct Inspect: ParsableCommand {
         j += ",\"data_offset\":\(g.dataOffset)"
         j += ",\"file_bytes\":\(g.fileSize)"
         j += ",\"tensor_count\":\(g.tensors.count)"
+        j += ",\"canonical_layout\":\(g.layoutProblem == nil)"
         j += ",\"metadata\":{"
         j += g.metadata.map { kv in
             jsonString(kv.key) + ":" + jsonTypedValue(kv.value)

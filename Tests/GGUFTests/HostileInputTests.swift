@@ -286,6 +286,18 @@ import TestSupport
         #expect(file.tensor(named: "b")?.offset == 16)
     }
 
+    /// Aligned, non-overlapping but out-of-order data is readable; llama.cpp's C reader would refuse
+    /// it, and `layoutProblem` says so.
+    @Test func nonCanonicalLayoutIsReadAndFlagged() throws {
+        var raw = RawGGUF(tensors: 2, kvs: 0)
+        raw.tensorInfo("a", dims: [8], offset: 32)
+        raw.tensorInfo("b", dims: [8], offset: 0)
+        raw.padAndData(64)
+        let file = try raw.open()
+        #expect(file.layoutProblem == "tensor 'a' has data offset 32, where llama.cpp expects 0")
+        #expect(try file.floats(file.tensors[0]).count == 8)
+    }
+
     @Test func overlappingTensors() {
         var raw = RawGGUF(tensors: 2, kvs: 0)
         raw.tensorInfo("a", dims: [16], offset: 0)   // 64 bytes

@@ -69,6 +69,7 @@ import TestSupport
             next += GGUFWriter.padded(t.byteCount, to: 32)
         }
         #expect(file.dataOffset + next == file.fileSize)
+        #expect(file.layoutProblem == nil)
         #expect(file.int("general.quantization_version") == 2)
         #expect(file.string("general.architecture") == "llama")
     }

@@ -208,6 +208,32 @@ func bitwiseEqual(_ a: GGUFValue, _ b: GGUFValue) -> Bool {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.gguf"])
     }
 
+    /// Data written in parts gives the same file as data written whole; parts that overrun a tensor,
+    /// a whole write in the middle of a partial one, and finishing with a tensor half written are refused.
+    @Test func tensorDataInParts() throws {
+        let whole = try Self.write(values: [], tensors: Self.sampleTensors)
+        let w = try GGUFWriter()
+        for (name, dims, type, bytes) in Self.sampleTensors {
+            try w.addTensorInfo(name: name, dimensions: dims, type: type, byteCount: bytes.count)
+        }
+        for (name, _, _, bytes) in Self.sampleTensors {
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + 7)
+                try bytes[start ..< end].withUnsafeBytes { try w.appendTensorData($0) }
+                start = end
+                if start < bytes.count {
+                    #expect(expectLFError { try w.writeTensorData(bytes) }?.location?.field == name)
+                    #expect(expectLFError { try w.finish() }?.message.contains("\(start) of its \(bytes.count) bytes written") == true)
+                    let tooMany = [UInt8](repeating: 0, count: bytes.count - start + 1)
+                    #expect(expectLFError { try tooMany.withUnsafeBytes { try w.appendTensorData($0) } }?.message.contains("too many") == true)
+                }
+            }
+        }
+        try w.finish()
+        #expect(w.data == whole)
+    }
+
     @Test func fileWithoutTensors() throws {
         let writer = try GGUFWriter()
         try writer.add(key: "general.type", value: .string("vocab"))

@@ -19,6 +19,7 @@ import TestSupport
         #expect(lines.contains("  file size      104,032 bytes (101.6 KiB)"))
         #expect(lines.contains("  metadata       30 keys"))
         #expect(lines.contains("  tensors        20 (106,816 elements)"))
+        #expect(lines.contains("  layout         canonical"))
         func row(_ prefix: String) -> [String]? {
             lines.first { $0.hasPrefix("  " + prefix + " ") }?.split(separator: " ").map(String.init)
         }
@@ -58,6 +59,7 @@ import TestSupport
         #expect(root["data_offset"] as? Int == 13408)
         #expect(root["file_bytes"] as? Int == 104_032)
         #expect(root["tensor_count"] as? Int == 20)
+        #expect(root["canonical_layout"] as? Bool == true)
         let metadata = try #require(root["metadata"] as? [String: [String: Any]])
         #expect(metadata.count == 30)
         #expect(metadata["general.architecture"]?["type"] as? String == "string")

@@ -55,6 +55,20 @@ public final class GGUFFile: @unchecked Sendable {
     /// Every tensor in file order.
     public let tensors: [GGUFTensorInfo]
 
+    /// Nil when the layout is canonical — each tensor starts where the previous one's data, padded to
+    /// the alignment, ends — which is the only layout llama.cpp's C reader loads. Otherwise what
+    /// llama.cpp would complain about. This reader accepts any aligned, non-overlapping layout.
+    public var layoutProblem: String? {
+        var expected = 0
+        for t in tensors {
+            if t.offset != expected {
+                return "tensor '\(t.name)' has data offset \(t.offset), where llama.cpp expects \(expected)"
+            }
+            expected += (t.byteCount + alignment - 1) & ~(alignment - 1)
+        }
+        return nil
+    }
+
     /// Absolute file offset of each metadata value (parallel to `metadata`), for error messages.
     private let valueOffsets: [Int]
     /// Absolute file offset of each tensor info (parallel to `tensors`), for error messages.
@@ -62,8 +76,8 @@ public final class GGUFFile: @unchecked Sendable {
     private let keyIndex: [String: Int]
     private let tensorIndex: [String: Int]
 
-    private let mapping: MappedFile?
-    private let ownedBytes: UnsafeMutableRawBufferPointer?
+    /// What keeps `bytes` valid: the `MappedFile` or the in-memory copy.
+    private let storage: AnyObject
     private let bytes: UnsafeRawBufferPointer
 
     /// GGUF versions this reader accepts.
@@ -76,25 +90,17 @@ public final class GGUFFile: @unchecked Sendable {
     /// Opens and validates `path`, memory-mapping it.
     public convenience init(path: String) throws {
         let mapping = try MappedFile(path: path)
-        try self.init(mapping: mapping, owned: nil, bytes: mapping.bytes, path: path)
+        try self.init(storage: mapping, bytes: mapping.bytes, path: path)
     }
 
     /// Parses a GGUF file held in memory (tests, small files); `name` is used in error messages.
     public convenience init(bytes data: Data, name: String) throws {
-        let owned = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
-        _ = data.copyBytes(to: owned.bindMemory(to: UInt8.self))
-        let view = UnsafeRawBufferPointer(start: owned.baseAddress, count: data.count)
-        do {
-            try self.init(mapping: nil, owned: owned, bytes: view, path: name)
-        } catch {
-            owned.deallocate()
-            throw error
-        }
+        let copy = OwnedBytes(data)
+        try self.init(storage: copy, bytes: copy.bytes, path: name)
     }
 
-    private init(mapping: MappedFile?, owned: UnsafeMutableRawBufferPointer?, bytes: UnsafeRawBufferPointer, path: String) throws {
-        self.mapping = mapping
-        self.ownedBytes = owned
+    private init(storage: AnyObject, bytes: UnsafeRawBufferPointer, path: String) throws {
+        self.storage = storage
         self.bytes = bytes
         self.path = path
         self.fileSize = bytes.count
@@ -111,10 +117,6 @@ public final class GGUFFile: @unchecked Sendable {
         tensorInfoOffsets = header.tensorInfoOffsets
         keyIndex = header.keyIndex
         tensorIndex = header.tensorIndex
-    }
-
-    deinit {
-        ownedBytes?.deallocate()
     }
 
     // MARK: Metadata
@@ -263,6 +265,21 @@ public final class GGUFFile: @unchecked Sendable {
     public var fileBytes: UnsafeRawBufferPointer { bytes }
 }
 
+/// A 64-byte-aligned copy of in-memory file contents, freed with its owner.
+private final class OwnedBytes {
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ data: Data) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
+        _ = data.copyBytes(to: buffer.bindMemory(to: UInt8.self))
+        bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: data.count)
+    }
+
+    deinit {
+        bytes.deallocate()
+    }
+}
+
 /// The result of parsing a GGUF header.
 private struct GGUFHeader {
     var version = 0
@@ -368,8 +385,8 @@ private struct GGUFParser {
         if key.isEmpty {
             throw cursor.error("metadata entry \(index) has an empty key", at: entryStart)
         }
-        if header.keyIndex[key] != nil {
-            throw cursor.error("duplicate metadata key '\(key)' (entries \(header.keyIndex[key]!) and \(index))",
+        if let other = header.keyIndex[key] {
+            throw cursor.error("duplicate metadata key '\(key)' (entries \(other) and \(index))",
                                at: entryStart, field: key, hint: "the writer of this file is broken; llama.cpp refuses it too")
         }
         let valueStart = cursor.offset

@@ -8,9 +8,9 @@ import Foundation
 ///   add(key:value:)…              addTensorInfo…                    writeTensorData…
 /// ```
 /// Metadata and tensor infos are collected first (the header needs their counts); the first
-/// `writeTensorData` (or `finish` for a file without tensors) emits the header, the key-value pairs,
-/// the tensor infos and the padding, then each tensor's data follows in the order of its info,
-/// padded with zeros to the alignment. Offsets are canonical (each tensor starts where the previous
+/// `writeTensorData` or `appendTensorData` (or `finish` for a file without tensors) emits the
+/// header, the key-value pairs, the tensor infos and the padding, then each tensor's data follows in
+/// the order of its info (whole, or in parts), padded with zeros to the alignment. Offsets are canonical (each tensor starts where the previous
 /// one's padded data ends), which is exactly what llama.cpp's C reader (`gguf_init_from_file`)
 /// requires. A call out of order, a duplicate key or tensor name, or data of the wrong size throws
 /// and leaves the writer unchanged.
@@ -46,6 +46,8 @@ public final class GGUFWriter {
     private var names = Set<String>()
     private var dataSize = 0
     private var tensorsWritten = 0
+    /// Bytes of the current tensor written so far by `appendTensorData`.
+    private var partialBytes = 0
 
     /// ggml's `GGML_MAX_NAME`: llama.cpp refuses tensor names of this many bytes or more.
     public static let maximumTensorNameBytes = 63
@@ -174,19 +176,43 @@ public final class GGUFWriter {
     /// Writes the data of the next tensor (in the order of `addTensorInfo`), then pads it to the
     /// alignment. The first call writes the header, metadata and tensor infos.
     public func writeTensorData(_ bytes: UnsafeRawBufferPointer) throws {
+        let info = try nextTensor()
+        guard partialBytes == 0, bytes.count == info.byteCount else {
+            throw failure("tensor '\(info.name)' needs \(info.byteCount) bytes of data, got \(partialBytes > 0 ? "\(partialBytes) + " : "")\(bytes.count)",
+                          field: info.name)
+        }
+        try appendTensorData(bytes)
+    }
+
+    /// Writes the next part of the current tensor's data, for tensors produced piece by piece (a
+    /// row block at a time): the parts must add up to exactly the tensor's `byteCount`, after which
+    /// the data is padded and the next call starts the next tensor.
+    public func appendTensorData(_ bytes: UnsafeRawBufferPointer) throws {
+        let info = try nextTensor()
+        guard bytes.count <= info.byteCount - partialBytes else {
+            throw failure("tensor '\(info.name)' needs \(info.byteCount) bytes of data; \(partialBytes) written, "
+                          + "\(bytes.count) more is too many", field: info.name)
+        }
+        if state == .tensorInfos { try writeHeader() }
+        if partialBytes == 0 {
+            precondition(position == headerEnd + info.offset, "GGUF writer lost its position")
+        }
+        try emit(bytes)
+        partialBytes += bytes.count
+        if partialBytes == info.byteCount {
+            try pad(to: alignment)
+            partialBytes = 0
+            tensorsWritten += 1
+        }
+    }
+
+    /// The info of the tensor whose data comes next, or an error if no data is expected now.
+    private func nextTensor() throws -> GGUFTensorInfo {
         guard state == .tensorInfos || state == .tensorData else { throw outOfOrder("write tensor data") }
         guard tensorsWritten < infos.count else {
             throw failure("GGUF writer: all \(infos.count) tensors are already written", hint: "call finish()")
         }
-        let info = infos[tensorsWritten]
-        guard bytes.count == info.byteCount else {
-            throw failure("tensor '\(info.name)' needs \(info.byteCount) bytes of data, got \(bytes.count)", field: info.name)
-        }
-        if state == .tensorInfos { try writeHeader() }
-        precondition(position == headerEnd + info.offset, "GGUF writer lost its position")
-        try emit(bytes)
-        try pad(to: alignment)
-        tensorsWritten += 1
+        return infos[tensorsWritten]
     }
 
     /// `writeTensorData` for a byte array or `Data`.
@@ -209,8 +235,10 @@ public final class GGUFWriter {
             try writeHeader()
         case .tensorInfos, .tensorData:
             guard tensorsWritten == infos.count else {
+                let next = infos[tensorsWritten]
+                let partial = partialBytes > 0 ? ", \(partialBytes) of its \(next.byteCount) bytes written" : ""
                 throw failure("GGUF writer: \(infos.count - tensorsWritten) of \(infos.count) tensors have no data yet "
-                              + "(next: '\(infos[tensorsWritten].name)')")
+                              + "(next: '\(next.name)'\(partial))")
             }
         }
         try file?.commit()
