@@ -1,11 +1,13 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Release builds target x86-64-v3 (AVX2, FMA, F16C) on x86_64: the hot loops (dequantisation,
-// reductions, bf16/f16 widening) are written for 256-bit SIMD. Debug builds keep the default CPU so
-// that tests run anywhere.
+// Release builds target the x86-64-v3 feature level (AVX2, FMA, F16C) on x86_64: the hot loops
+// (dequantisation, reductions, bf16/f16 widening) are written for 256-bit SIMD. Debug builds keep the
+// default CPU so that tests run anywhere. swiftc's `-target-cpu` takes an LLVM CPU name, and LLVM has
+// no CPU called "x86-64-v3" (that is a clang -march alias), so the flag names haswell, the first CPU
+// with exactly that feature set.
 #if arch(x86_64)
-let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "x86-64-v3"], .when(configuration: .release))]
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release))]
 let cpuCFlags: [CSetting] = [.unsafeFlags(["-mavx2", "-mfma", "-mf16c"], .when(configuration: .release))]
 #else
 let cpuFlags: [SwiftSetting] = []
