@@ -1,6 +1,6 @@
 # Writes python-written.safetensors with the safetensors Python package (0.8.0, numpy 2.4.6).
-# SafetensorsTests.PythonWrittenFileTests asserts its exact values, and that SafetensorsWriter
-# reproduces it byte for byte. Run: python3 make_python_written.py (needs `pip install safetensors numpy`).
+# SafetensorsTests/ReaderTests.swift (pythonWrittenFile…) asserts its exact values, and that
+# SafetensorsWriter reproduces it byte for byte. Run: python3 make_python_written.py (needs `pip install safetensors numpy`).
 import numpy as np
 from safetensors import serialize, TensorSpec
 

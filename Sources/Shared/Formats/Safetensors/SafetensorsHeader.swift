@@ -67,8 +67,11 @@ enum SafetensorsHeader {
         // The tensors must tile the data section: sorted by offset, each begins where the previous
         // ended, the first at 0 and the last at the end (the Rust crate's `validate` and
         // `MetadataIncompleteBuffer`).
+        // (Empty tensors can share an offset: the name breaks the tie, so the order is deterministic.)
         tensors.sort { a, b in
-            (a.dataOffsets.lowerBound, a.dataOffsets.upperBound) < (b.dataOffsets.lowerBound, b.dataOffsets.upperBound)
+            if a.dataOffsets.lowerBound != b.dataOffsets.lowerBound { return a.dataOffsets.lowerBound < b.dataOffsets.lowerBound }
+            if a.dataOffsets.upperBound != b.dataOffsets.upperBound { return a.dataOffsets.upperBound < b.dataOffsets.upperBound }
+            return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
         }
         var expected = 0
         var previous: SafetensorsTensor?
