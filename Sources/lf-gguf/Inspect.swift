@@ -199,72 +199,52 @@ struct Inspect: ParsableCommand {
     // MARK: JSON
 
     func jsonReport(_ g: GGUFFile) -> String {
-        var j = "{"
-        j += "\"file\":" + jsonString(file)
-        j += ",\"version\":\(g.version)"
-        j += ",\"alignment\":\(g.alignment)"
-        j += ",\"data_offset\":\(g.dataOffset)"
-        j += ",\"file_bytes\":\(g.fileSize)"
-        j += ",\"tensor_count\":\(g.tensors.count)"
-        j += ",\"canonical_layout\":\(g.layoutProblem == nil)"
-        j += ",\"metadata\":{"
-        j += g.metadata.map { kv in
-            jsonString(kv.key) + ":" + jsonTypedValue(kv.value)
-        }.joined(separator: ",")
-        j += "},\"tensors\":["
-        j += g.tensors.map { t in
-            "{\"name\":\(jsonString(t.name)),\"type\":\(jsonString(t.type.name)),\"ne\":[\(t.dimensions.map(String.init).joined(separator: ","))],"
-                + "\"offset\":\(t.offset),\"bytes\":\(t.byteCount)}"
-        }.joined(separator: ",")
-        j += "]}"
-        return j
+        let report: JSONValue = .object([
+            ("file", .string(file)),
+            ("version", .int(g.version)),
+            ("alignment", .int(g.alignment)),
+            ("data_offset", .int(g.dataOffset)),
+            ("file_bytes", .int(g.fileSize)),
+            ("tensor_count", .int(g.tensors.count)),
+            ("canonical_layout", .bool(g.layoutProblem == nil)),
+            ("metadata", .object(g.metadata.map { ($0.key, jsonTypedValue($0.value)) })),
+            ("tensors", .array(g.tensors.map { t in
+                .object([
+                    ("name", .string(t.name)), ("type", .string(t.type.name)), ("ne", .array(t.dimensions.map { .int($0) })),
+                    ("offset", .int(t.offset)), ("bytes", .int(t.byteCount)),
+                ])
+            })),
+        ])
+        return report.serialized(pretty: false)
     }
 
     /// `{"type": …, "value": …}`, or for arrays `{"type": "array", "element_type", "count", "values"}`.
-    func jsonTypedValue(_ v: GGUFValue) -> String {
+    func jsonTypedValue(_ v: GGUFValue) -> JSONValue {
         if case .array(let t, let values) = v {
             let shown = full ? values : Array(values.prefix(Self.jsonArrayItems))
-            return "{\"type\":\"array\",\"element_type\":\(jsonString(t.name)),\"count\":\(values.count),\"values\":["
-                + shown.map(jsonValue).joined(separator: ",") + "]}"
+            return .object([
+                ("type", .string("array")), ("element_type", .string(t.name)), ("count", .int(values.count)),
+                ("values", .array(shown.map(jsonValue))),
+            ])
         }
-        return "{\"type\":\(jsonString(v.type.name)),\"value\":\(jsonValue(v))}"
+        return .object([("type", .string(v.type.name)), ("value", jsonValue(v))])
     }
 
-    func jsonValue(_ v: GGUFValue) -> String {
+    func jsonValue(_ v: GGUFValue) -> JSONValue {
         switch v {
-        case .string(let s): return jsonString(s)
+        case .string(let s): return .string(s)
         case .array: return jsonTypedValue(v)  // an element of an array of arrays
-        case .float32(let f): return jsonNumber(Double(f), text: f.description, isFinite: f.isFinite)
-        case .float64(let d): return jsonNumber(d, text: d.description, isFinite: d.isFinite)
-        case .bool(let b): return b ? "true" : "false"
-        default: return textValue(v)  // integers
+        case .float32(let f): return f.isFinite ? .float(f) : nonFinite(Double(f))
+        case .float64(let d): return d.isFinite ? .double(d) : nonFinite(d)
+        case .bool(let b): return .bool(b)
+        case .uint64(let u): return u <= UInt64(Int.max) ? .int(Int(u)) : .double(Double(u))
+        default: return .int(v.intValue ?? 0)  // the other integer types all fit in Int
         }
     }
 
     /// JSON has no NaN or infinity: those become the strings "nan", "inf", "-inf".
-    func jsonNumber(_ d: Double, text: String, isFinite: Bool) -> String {
-        if isFinite { return text }
-        return d.isNaN ? "\"nan\"" : (d > 0 ? "\"inf\"" : "\"-inf\"")
-    }
-
-    func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+    func nonFinite(_ d: Double) -> JSONValue {
+        .string(d.isNaN ? "nan" : (d > 0 ? "inf" : "-inf"))
     }
 }
 

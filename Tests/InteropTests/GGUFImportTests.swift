@@ -59,7 +59,11 @@ import TestSupport
         #expect(tc["chat_template"] == source["chat_template"])
         #expect(tc["eos_token"] == .string("<|im_end|>"))
         #expect(tc["model_max_length"] == .int(256))
-        // MODELCONFIG-CHECK
+        // lf's own loader reads the imported directory as the same model, all tensors accounted for.
+        let config = try ModelConfig.load(directory: out)
+        #expect(config.hiddenSize == 64 && config.layerCount == 2 && config.kvHeadCount == 2 && config.tiedEmbeddings)
+        #expect(config == (try ModelConfig.load(directory: Fixtures.path("models/tiny-chat"))))
+        _ = try CheckedWeights.load(directory: out)
     }
 
     /// Quantised files import with the q/k permutation undone: each tensor is within the format's
