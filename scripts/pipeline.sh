@@ -25,9 +25,12 @@ meta = info["metadata"]
 print(f"   GGUF v{info['version']}: {len(info['tensors'])} tensors, {meta['general.architecture']['value']}, "
       f"tokenizer {meta['tokenizer.ggml.model']['value']}/{meta['tokenizer.ggml.pre']['value']}")
 cfg = json.load(open(os.path.join(sys.argv[2], "config.json")))
-size = os.path.getsize(os.path.join(sys.argv[2], "model.safetensors"))
+weights = os.path.join(sys.argv[2], "model.safetensors")
+with open(weights, "rb") as f:
+    header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+stored = sorted({v["dtype"] for k, v in header.items() if k != "__metadata__"})
 print(f"   HF dir: {cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, vocab {cfg['vocab_size']}, "
-      f"{cfg['torch_dtype']} weights ({size / 1e6:.0f} MB)")
+      f"weights stored as {'/'.join(stored)} ({os.path.getsize(weights) / 1e6:.0f} MB; model precision {cfg['torch_dtype']})")
 PY
 
 status=0
