@@ -98,3 +98,30 @@ import TestSupport
         #expect(writer.count == 2)
     }
 }
+
+/// Reading a pipe (as stdin is in `cat data.jsonl | lf-format -`): the writer delivers the data in
+/// small pieces, splitting a UTF-8 BOM, a CRLF and a line across reads.
+@Suite struct PipeReadingTests {
+    @Test func piecesArriveInDribbles() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let text: [UInt8] = [0xEF, 0xBB] + [0xBF] + Array("{\"n\":1}\r".utf8) + Array("\n{\"n\":2}\n\n{\"n\":".utf8) + Array("3}".utf8)
+        let writer = Thread {
+            var i = 0
+            while i < text.count {
+                let n = min(3, text.count - i)
+                text.withUnsafeBytes { _ = write(fds[1], $0.baseAddress! + i, n) }
+                i += n
+                usleep(1000)
+            }
+            close(fds[1])
+        }
+        writer.start()
+        var seen: [Int] = []
+        let reader = JSONLReader(lines: LineReader(fileDescriptor: fds[0], displayName: "<stdin>", chunkSize: 64))
+        try reader.forEachObject { line, object in seen.append(object["n"] as! Int * 10 + line) }
+        close(fds[0])
+        #expect(seen == [11, 22, 34])
+        #expect(reader.displayName == "<stdin>")
+    }
+}

@@ -12,6 +12,10 @@ public final class JSONLReader {
         lines = try LineReader(path: path, chunkSize: chunkSize)
     }
 
+    public init(lines: LineReader) {
+        self.lines = lines
+    }
+
     /// Calls `body` with each record's line number and parsed JSON value (`[String: Any]`, `[Any]`,
     /// `String`, `NSNumber`, `NSNull`, as JSONSerialization returns them).
     public func forEachValue(_ body: (_ line: Int, _ value: Any) throws -> Void) throws {

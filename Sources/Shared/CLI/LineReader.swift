@@ -38,6 +38,16 @@ public final class LineReader {
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
+    /// Reads an already open descriptor (a pipe, a socket), named `displayName` in errors. The
+    /// descriptor is not closed.
+    public init(fileDescriptor: Int32, displayName: String, chunkSize: Int = 1 << 20) {
+        self.displayName = displayName
+        fd = fileDescriptor
+        ownsDescriptor = false
+        capacity = max(chunkSize, 64)
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
     deinit {
         buffer.deallocate()
         if ownsDescriptor { close(fd) }

@@ -35,9 +35,4 @@ public final class MappedFile: @unchecked Sendable {
     public var bytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) }, count: count)
     }
-
-    /// Hints the kernel that the file will be read front to back (import, checksums).
-    public func adviseSequential() {
-        if let base { madvise(base, count, MADV_SEQUENTIAL) }
-    }
 }
