@@ -54,7 +54,10 @@ let package = Package(
             path: "Sources/\(tool)",
             swiftSettings: swiftSettings)
     }
-    + ["CLITests", "TensorTests", "SafetensorsTests", "GGUFTests", "ModelTests", "InteropTests"].map { name in
+    + [
+        "CLITests", "TensorTests", "SafetensorsTests", "GGUFTests", "ModelTests", "InteropTests", "TokenizerTests",
+        "ChatTemplateTests", "ShardTests", "DatasetTests",
+    ].map { name in
         .testTarget(name: name, dependencies: ["Shared", "TestSupport"], path: "Tests/\(name)")
     }
     // End-to-end tests run the built binaries, so they depend on every tool.

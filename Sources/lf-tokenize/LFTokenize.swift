@@ -5,20 +5,17 @@ import Shared
 struct LFTokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lf-tokenize",
-        abstract: "Tokenize datasets with a chat template into packed zstd shards.",
+        abstract: "Tokenize text and datasets with Hugging Face tokenizers; pack datasets into zstd shards for training.",
         discussion: """
-            This stage is not implemented yet (issue #4); running it exits with status 1 and says so.
+            Examples:
+              echo "Hello world" | lf-tokenize encode --tokenizer models/smollm2-135m-instruct
+              lf-tokenize pack --tokenizer models/smollm2-135m-instruct --template auto train.jsonl -o shards/
+              lf-tokenize stats shards/
 
             \(ExitStatus.helpTable)
             """,
-        version: LFVersion.string)
-
-    @OptionGroup var common: CommonOptions
+        version: LFVersion.string,
+        subcommands: [Encode.self, Decode.self, Count.self, Train.self, Pack.self, Stats.self, Cat.self])
 
     static func main() { CommandMain.run(Self.self) }
-
-    func run() throws {
-        common.apply()
-        throw notBuiltYet("lf-tokenize", stage: "tokenization and packing", issue: 4)
-    }
 }
