@@ -106,15 +106,16 @@ import TestSupport
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         let text: [UInt8] = [0xEF, 0xBB] + [0xBF] + Array("{\"n\":1}\r".utf8) + Array("\n{\"n\":2}\n\n{\"n\":".utf8) + Array("3}".utf8)
+        let writeEnd = fds[1]
         let writer = Thread {
             var i = 0
             while i < text.count {
                 let n = min(3, text.count - i)
-                text.withUnsafeBytes { _ = write(fds[1], $0.baseAddress! + i, n) }
+                text.withUnsafeBytes { _ = write(writeEnd, $0.baseAddress! + i, n) }
                 i += n
                 usleep(1000)
             }
-            close(fds[1])
+            close(writeEnd)
         }
         writer.start()
         var seen: [Int] = []

@@ -34,10 +34,10 @@ enum SafetensorsHeader {
         let dataStart = 8 + headerLength
         let dataSize = bytes.count - dataStart
 
-        let root: HeaderJSON.Value
+        let root: StrictJSON.Value
         do {
-            root = try HeaderJSON.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]))
-        } catch let error as HeaderJSON.SyntaxError {
+            root = try StrictJSON.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]))
+        } catch let error as StrictJSON.SyntaxError {
             throw fail("header is not valid JSON: \(error.message)", at: 8 + error.offset)
         }
         guard case .object(let members) = root else {
@@ -100,7 +100,7 @@ enum SafetensorsHeader {
         return Layout(metadata: metadata ?? [:], tensors: tensors, dataStart: dataStart)
     }
 
-    private static func parseMetadata(_ value: HeaderJSON.Value, offset: Int,
+    private static func parseMetadata(_ value: StrictJSON.Value, offset: Int,
                                       fail: (String, Int?, String?, String?) -> LFError) throws -> [String: String] {
         guard case .object(let entries) = value else {
             throw fail("\"\(metadataKey)\" is \(value.kindName), expected an object of strings", offset, metadataKey, damagedHint)
@@ -118,14 +118,14 @@ enum SafetensorsHeader {
         return result
     }
 
-    private static func parseTensor(name: String, _ value: HeaderJSON.Value, offset: Int, dataSize: Int,
+    private static func parseTensor(name: String, _ value: StrictJSON.Value, offset: Int, dataSize: Int,
                                     fail: (String, Int?, String?, String?) -> LFError) throws -> SafetensorsTensor {
         func bad(_ message: String, hint: String? = damagedHint) -> LFError { fail(message, offset, name, hint) }
 
         guard case .object(let fields) = value else {
             throw bad("tensor entry is \(value.kindName), expected an object with dtype, shape and data_offsets")
         }
-        var dtypeValue: HeaderJSON.Value?, shapeValue: HeaderJSON.Value?, offsetsValue: HeaderJSON.Value?
+        var dtypeValue: StrictJSON.Value?, shapeValue: StrictJSON.Value?, offsetsValue: StrictJSON.Value?
         for field in fields {
             switch field.key {
             case "dtype", "shape", "data_offsets":
@@ -189,7 +189,7 @@ enum SafetensorsHeader {
                                  byteCount: byteCount, dataOffsets: begin..<end)
     }
 
-    private static func nonNegativeInteger(_ value: HeaderJSON.Value, what: String,
+    private static func nonNegativeInteger(_ value: StrictJSON.Value, what: String,
                                            bad: (String, String?) -> LFError) throws -> Int {
         guard case .number(let text) = value else {
             throw bad("\(what) is \(value.kindName), expected a non-negative integer", damagedHint)
@@ -206,7 +206,7 @@ enum SafetensorsHeader {
         return n
     }
 
-    private static func describe(_ dims: [HeaderJSON.Value]) -> String {
+    private static func describe(_ dims: [StrictJSON.Value]) -> String {
         "[" + dims.map { if case .number(let t) = $0 { t } else { "?" } }.joined(separator: ", ") + "]"
     }
 }

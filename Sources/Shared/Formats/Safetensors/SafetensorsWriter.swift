@@ -173,21 +173,21 @@ public struct SafetensorsWriter {
         func appendASCII(_ s: String) { json.append(contentsOf: s.utf8) }
         if let metadata {
             separator()
-            HeaderJSON.appendQuoted(SafetensorsHeader.metadataKey, to: &json)
+            StrictJSON.appendQuoted(SafetensorsHeader.metadataKey, to: &json)
             appendASCII(":{")
             let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (i, key) in keys.enumerated() {
                 if i > 0 { json.append(UInt8(ascii: ",")) }
-                HeaderJSON.appendQuoted(key, to: &json)
+                StrictJSON.appendQuoted(key, to: &json)
                 json.append(UInt8(ascii: ":"))
-                HeaderJSON.appendQuoted(metadata[key] ?? "", to: &json)
+                StrictJSON.appendQuoted(metadata[key] ?? "", to: &json)
             }
             appendASCII("}")
         }
         var offset = 0
         for e in ordered {
             separator()
-            HeaderJSON.appendQuoted(e.name, to: &json)
+            StrictJSON.appendQuoted(e.name, to: &json)
             appendASCII(":{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[")
             appendASCII(e.shape.map(String.init).joined(separator: ","))
             appendASCII("],\"data_offsets\":[\(offset),\(offset + e.byteCount)]}")

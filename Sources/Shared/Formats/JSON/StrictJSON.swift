@@ -1,10 +1,13 @@
-/// The small, strict JSON reader and writer the safetensors header needs.
+/// A small, strict JSON reader (and string quoting for writers), for files whose keys and numbers
+/// must be read exactly: safetensors headers and tokenizer.json.
 ///
 /// Foundation's `JSONSerialization` would do most of it, but it silently keeps one of two equal keys
-/// (a duplicated tensor name must be an error), turns numbers into `NSNumber`s (where `1`, `1.0` and
-/// `true` blur), and cannot say where in the header a problem sits. This reader keeps every key with
-/// its byte position, parses integers exactly, and rejects anything that is not RFC 8259 JSON.
-enum HeaderJSON {
+/// (a duplicated tensor name must be an error) — and "equal" there means canonically equivalent, so
+/// a vocabulary with both "K" and the Kelvin sign "K" loses one — turns numbers into `NSNumber`s
+/// (where `1`, `1.0` and `true` blur), and cannot say where a problem sits. This reader keeps every
+/// key, with its exact scalars and its byte position, parses integers exactly, and rejects anything
+/// that is not RFC 8259 JSON.
+enum StrictJSON {
     /// A parsed JSON value. Objects keep their members in file order, duplicates included, so that
     /// the caller decides what a repeated key means.
     indirect enum Value {
@@ -68,7 +71,7 @@ enum HeaderJSON {
         var atEnd: Bool { position >= bytes.count }
 
         func describeCurrent() -> String {
-            guard position < bytes.count else { return "end of header" }
+            guard position < bytes.count else { return "end of the text" }
             let b = bytes[position]
             if b >= 0x20 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
             return "byte 0x\(String(b, radix: 16))"
