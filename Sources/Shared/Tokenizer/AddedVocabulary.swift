@@ -21,14 +21,16 @@ enum Segment {
 struct AddedVocabulary: Sendable {
     let tokens: [AddedToken]
     let byID: [Int32: AddedToken]
-    let byContent: [String: Int32]
+    let byContent: TokenTable
     private let raw: TokenMatcher
     private let normalized: TokenMatcher
 
     init(_ tokens: [AddedToken], normalizer: Normalizer?) {
         self.tokens = tokens
         byID = Dictionary(tokens.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
-        byContent = Dictionary(tokens.map { ($0.content, $0.id) }, uniquingKeysWith: { _, last in last })
+        var table = TokenTable(expectedCount: tokens.count)
+        for token in tokens { table.set(token.content, token.id) }
+        byContent = table
         raw = TokenMatcher(tokens.filter { !$0.normalized }.map { ($0, Array($0.content.unicodeScalars)) })
         normalized = TokenMatcher(tokens.filter(\.normalized).map { token in
             let content = normalizer?.normalize(token.content) ?? token.content
@@ -58,11 +60,26 @@ struct AddedVocabulary: Sendable {
 struct TokenMatcher: Sendable {
     /// first scalar → candidates, longest first.
     private let candidates: [Unicode.Scalar: [(AddedToken, [Unicode.Scalar])]]
+    /// Bit `v & 1023` is set when some token starts with a scalar whose value is `v` (mod 1024):
+    /// most characters of ordinary text are rejected with one load, before any hashing.
+    private let firstBits: [UInt64]
 
     init(_ entries: [(AddedToken, [Unicode.Scalar])]) {
         var map: [Unicode.Scalar: [(AddedToken, [Unicode.Scalar])]] = [:]
-        for entry in entries where !entry.1.isEmpty { map[entry.1[0], default: []].append(entry) }
+        var bits = [UInt64](repeating: 0, count: 16)
+        for entry in entries where !entry.1.isEmpty {
+            map[entry.1[0], default: []].append(entry)
+            let v = Int(entry.1[0].value & 1023)
+            bits[v >> 6] |= 1 << UInt64(v & 63)
+        }
         candidates = map.mapValues { $0.sorted { $0.1.count > $1.1.count } }
+        firstBits = bits
+    }
+
+    @inline(__always)
+    private func mayStartToken(_ c: Unicode.Scalar) -> Bool {
+        let v = Int(c.value & 1023)
+        return firstBits[v >> 6] & (1 << UInt64(v & 63)) != 0
     }
 
     func split(_ s: [Unicode.Scalar], parseSpecial: Bool, atStart: Bool) -> [Segment] {
@@ -71,7 +88,7 @@ struct TokenMatcher: Sendable {
         var emitted = 0  // end of what has been emitted
         var i = 0
         while i < s.count {
-            guard let options = candidates[s[i]],
+            guard mayStartToken(s[i]), let options = candidates[s[i]],
                   let (token, content) = options.first(where: { i + $0.1.count <= s.count && s[i..<(i + $0.1.count)].elementsEqual($0.1) })
             else { i += 1; continue }
             var start = i, stop = i + content.count

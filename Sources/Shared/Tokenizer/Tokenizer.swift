@@ -11,7 +11,11 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
     let decoder: TokenDecoder?
     let added: AddedVocabulary
     let byteLevel: Bool
-    public let fingerprint: String
+    /// The sha256 of the canonical JSON (computed on first use: sorting a large vocabulary takes time).
+    public var fingerprint: String { fingerprintLock.withLock { computedFingerprint } }
+    private let fingerprintLock = NSLock()
+    private lazy var computedFingerprint: String = SHA256.hex(root.canonical().serialized(pretty: false))
+    private let root: TokenizerJSON
     public let vocabularySize: Int
     /// Where the tokenizer was read from, for messages.
     public let source: String
@@ -53,6 +57,7 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
         self.source = source
         let root = try TokenizerJSON.parse(data, file: source)
         guard case .object = root.value else { throw root.error("expected a JSON object at the top level") }
+        self.root = root
 
         normalizer = try root["normalizer"].map(Normalizers.make)
         preTokenizer = try root["pre_tokenizer"].map(PreTokenizers.make)
@@ -81,10 +86,28 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
 
         // The fingerprint hashes the canonical form (keys sorted, no whitespace), so that a file
         // re-saved with other formatting is the same tokenizer.
-        fingerprint = SHA256.hex(root.canonical().serialized(pretty: false))
     }
 
     // MARK: - Encoding
+
+    /// An encoder for one thread, with its own word cache (no locking). Loops that encode many
+    /// texts, one session per thread, are the fast path; `Tokenizer.encode` shares one session
+    /// behind a lock.
+    public final class Session {
+        let tokenizer: Tokenizer
+        let cache = WordCache()
+
+        init(_ tokenizer: Tokenizer) { self.tokenizer = tokenizer }
+
+        public func encode(_ text: String, parseSpecial: Bool = true, addSpecialTokens: Bool = false) -> [Int32] {
+            tokenizer.encode(text, parseSpecial: parseSpecial, addSpecialTokens: addSpecialTokens, cache: cache)
+        }
+    }
+
+    public func makeSession() -> Session { Session(self) }
+
+    private let sharedLock = NSLock()
+    private lazy var sharedCache = WordCache()
 
     /// The ids of `text`; special tokens written in the text are recognised when `parseSpecial`.
     public func encode(_ text: String, parseSpecial: Bool) -> [Int32] {
@@ -93,6 +116,10 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
 
     /// As above; `addSpecialTokens` runs the post-processor (BOS for Llama 3 and SentencePiece models).
     public func encode(_ text: String, parseSpecial: Bool = true, addSpecialTokens: Bool) -> [Int32] {
+        sharedLock.withLock { encode(text, parseSpecial: parseSpecial, addSpecialTokens: addSpecialTokens, cache: sharedCache) }
+    }
+
+    func encode(_ text: String, parseSpecial: Bool, addSpecialTokens: Bool, cache: WordCache) -> [Int32] {
         var ids: [Int32] = []
         ids.reserveCapacity(text.utf8.count / 3 + 4)
         for segment in added.segments(of: text, normalizer: normalizer, parseSpecial: parseSpecial) {
@@ -100,14 +127,43 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
             case .token(let id):
                 ids.append(id)
             case .text(let scalars, let atStart):
-                let piece = Piece(scalars: scalars, atStart: atStart)
-                for p in preTokenizer?.preTokenize([piece]) ?? [piece] {
-                    model.encode(p.scalars, byteLevel: byteLevel, into: &ids)
+                if preTokenizer?.onlySplits ?? true {
+                    encodeSplitting(scalars, cache: cache, into: &ids)
+                } else {
+                    let piece = Piece(scalars: scalars, atStart: atStart)
+                    for p in preTokenizer?.preTokenize([piece]) ?? [piece] {
+                        model.encode(p.scalars, byteLevel: byteLevel, cache: cache, into: &ids)
+                    }
                 }
             }
         }
         if addSpecialTokens, let postProcessor { ids = postProcessor.process(ids) }
         return ids
+    }
+
+    /// The fast path, for pre-tokenizers that only cut text: pieces are ranges of one buffer of
+    /// scalars and one of their UTF-8 bytes, and nothing is copied per piece.
+    private func encodeSplitting(_ scalars: [Unicode.Scalar], cache: WordCache, into ids: inout [Int32]) {
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(scalars.count + scalars.count / 2)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(scalars.count + 1)
+        for c in scalars {
+            offsets.append(utf8.count)
+            UTF8.encode(c) { utf8.append($0) }
+        }
+        offsets.append(utf8.count)
+        scalars.withUnsafeBufferPointer { s in
+            utf8.withUnsafeBytes { b in
+                offsets.withUnsafeBufferPointer { o in
+                    func emit(_ r: Range<Int>) {
+                        model.encode(bytes: UnsafeRawBufferPointer(rebasing: b[o[r.lowerBound]..<o[r.upperBound]]),
+                                     scalars: UnsafeBufferPointer(rebasing: s[r]), byteLevel: byteLevel, cache: cache, into: &ids)
+                    }
+                    if let preTokenizer { preTokenizer.forEachPiece(in: s, 0..<s.count, emit) } else if !s.isEmpty { emit(0..<s.count) }
+                }
+            }
+        }
     }
 
     // MARK: - Decoding
@@ -128,7 +184,7 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
     }
 
     public func tokenID(_ token: String) -> Int32? {
-        added.byContent[token] ?? model.vocab[Array(token.utf8)]
+        added.byContent.get(token) ?? model.vocab.get(token)
     }
 
     /// The string of token `id` as the vocabulary writes it (byte-level alphabet for GPT-2-style models).

@@ -9,11 +9,11 @@ import Foundation
 final class BPEModel: @unchecked Sendable {
     /// Token (the UTF-8 bytes of its string as written in tokenizer.json) → id. Keyed by bytes, not
     /// String: Swift compares strings by canonical equivalence, which would find "K" for the Kelvin sign.
-    let vocab: [[UInt8]: Int32]
+    let vocab: TokenTable
     /// id → token string; "" where the vocabulary has no id.
     let tokens: [String]
     /// (left id << 32 | right id) → (rank << 32 | merged id).
-    let merges: [UInt64: UInt64]
+    let merges: PairTable
     let unknownID: Int32?
     let byteFallback: Bool
     let fuseUnknown: Bool
@@ -23,9 +23,8 @@ final class BPEModel: @unchecked Sendable {
     /// The ids of `<0x00>`…`<0xFF>` for byte fallback (-1 if absent).
     let fallbackBytes: [Int32]
 
-    private let cacheLock = NSLock()
-    private var cache: [[UInt8]: [Int32]] = [:]
-    private static let cacheLimit = 100_000
+    /// Words longer than this are not cached (HF's limit too): they are rare and would fill the cache.
+    static let cacheableBytes = 256
 
     init(_ json: TokenizerJSON) throws {
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
@@ -38,13 +37,12 @@ final class BPEModel: @unchecked Sendable {
         }
         let vocabNode = try json.required("vocab")
         let entries = try vocabNode.members()
-        var vocab: [[UInt8]: Int32] = [:]
-        vocab.reserveCapacity(entries.count)
+        var vocab = TokenTable(expectedCount: entries.count)
         var maxID: Int32 = -1
         for (token, node) in entries {
             let id = try node.int()
             guard id >= 0, id < Int(Int32.max) else { throw node.error("token ids must be non-negative integers") }
-            vocab[Array(token.utf8)] = Int32(id)
+            vocab.set(token, Int32(id))
             maxID = max(maxID, Int32(id))
         }
         var tokens = [String](repeating: "", count: Int(maxID) + 1)
@@ -68,19 +66,19 @@ final class BPEModel: @unchecked Sendable {
                 guard parts.count == 2 else { throw node.error("a merge must be two tokens separated by one space") }
                 (left, right) = (String(parts[0]), String(parts[1]))
             }
-            guard let a = vocab[Array(left.utf8)], let b = vocab[Array(right.utf8)] else {
+            guard let a = vocab.get(left), let b = vocab.get(right) else {
                 throw node.error("merge \(rank) uses a token that is not in the vocabulary (\(left.debugDescription) \(right.debugDescription))")
             }
-            guard let merged = vocab[Array(left.utf8) + Array(right.utf8)] else {
+            guard let merged = vocab.get(left + right) else {
                 throw node.error("merge \(rank) makes \((left + right).debugDescription), which is not in the vocabulary")
             }
             // A pair listed twice keeps its last rank, as HF's HashMap collection does.
             merges[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] = UInt64(rank) << 32 | UInt64(UInt32(merged))
         }
-        self.merges = merges
+        self.merges = PairTable(merges)
 
         if let unk = try json.optionalString("unk_token") {
-            guard let id = vocab[Array(unk.utf8)] else { throw json.error("unk_token \(unk.debugDescription) is not in the vocabulary") }
+            guard let id = vocab.get(unk) else { throw json.error("unk_token \(unk.debugDescription) is not in the vocabulary") }
             unknownID = id
         } else {
             unknownID = nil
@@ -88,35 +86,40 @@ final class BPEModel: @unchecked Sendable {
         byteFallback = try json.bool("byte_fallback", default: false)
         fuseUnknown = try json.bool("fuse_unk", default: false)
         ignoreMerges = try json.bool("ignore_merges", default: false)
-        byteSymbols = (0..<256).map { vocab[Array(String(ByteLevelAlphabet.characters[$0]).utf8)] ?? -1 }
-        fallbackBytes = (0..<256).map { vocab[Array(String(format: "<0x%02X>", $0).utf8)] ?? -1 }
+        byteSymbols = (0..<256).map { vocab.get(String(ByteLevelAlphabet.characters[$0])) ?? -1 }
+        fallbackBytes = (0..<256).map { vocab.get(String(format: "<0x%02X>", $0)) ?? -1 }
     }
 
-    /// Appends the ids of one pre-tokenized piece to `out`.
-    func encode(_ piece: [Unicode.Scalar], byteLevel: Bool, into out: inout [Int32]) {
+    /// Appends the ids of one pre-tokenized piece to `out`, using and filling `cache`.
+    func encode(_ piece: [Unicode.Scalar], byteLevel: Bool, cache: WordCache, into out: inout [Int32]) {
         var utf8: [UInt8] = []
         utf8.reserveCapacity(piece.count * 2)
         for c in piece { UTF8.encode(c) { utf8.append($0) } }
-        if let cached = cacheLock.withLock({ cache[utf8] }) {
-            out.append(contentsOf: cached)
-            return
+        utf8.withUnsafeBytes { bytes in
+            piece.withUnsafeBufferPointer { scalars in
+                encode(bytes: bytes, scalars: scalars, byteLevel: byteLevel, cache: cache, into: &out)
+            }
         }
-        var ids: [Int32] = []
-        if ignoreMerges, let whole = vocab[byteLevel ? Array(ByteLevelAlphabet.encode(utf8).utf8) : utf8] {
-            ids = [whole]
-        } else {
-            var symbols = byteLevel ? byteSymbols(utf8) : characterSymbols(piece)
-            merge(&symbols)
-            ids = symbols
-        }
-        cacheLock.withLock {
-            if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[utf8] = ids
-        }
-        out.append(contentsOf: ids)
     }
 
-    private func byteSymbols(_ bytes: [UInt8]) -> [Int32] {
+    /// The same for a piece given as its UTF-8 bytes and its scalars (views into the caller's buffers).
+    func encode(bytes: UnsafeRawBufferPointer, scalars: UnsafeBufferPointer<Unicode.Scalar>, byteLevel: Bool, cache: WordCache,
+                into out: inout [Int32]) {
+        let cacheable = bytes.count <= Self.cacheableBytes
+        let h = cacheable ? WordCache.hash(bytes) : 0
+        if cacheable, cache.lookup(bytes, hash: h, into: &out) { return }
+        let start = out.count
+        if ignoreMerges, let whole = byteLevel ? vocab.get(ByteLevelAlphabet.encode(Array(bytes))) : vocab.get(bytes) {
+            out.append(whole)
+        } else {
+            var symbols = byteLevel ? byteSymbols(bytes) : characterSymbols(scalars)
+            merge(&symbols)
+            out.append(contentsOf: symbols)
+        }
+        if cacheable { cache.insert(bytes, hash: h, ids: out[start...]) }
+    }
+
+    private func byteSymbols(_ bytes: UnsafeRawBufferPointer) -> [Int32] {
         var symbols: [Int32] = []
         symbols.reserveCapacity(bytes.count)
         var previousUnknown = false
@@ -136,7 +139,7 @@ final class BPEModel: @unchecked Sendable {
         return symbols
     }
 
-    private func characterSymbols(_ piece: [Unicode.Scalar]) -> [Int32] {
+    private func characterSymbols(_ piece: UnsafeBufferPointer<Unicode.Scalar>) -> [Int32] {
         var symbols: [Int32] = []
         symbols.reserveCapacity(piece.count)
         var previousUnknown = false
@@ -144,7 +147,7 @@ final class BPEModel: @unchecked Sendable {
         for c in piece {
             bytes.removeAll(keepingCapacity: true)
             UTF8.encode(c) { bytes.append($0) }
-            if let id = vocab[bytes] {
+            if let id = vocab.get(bytes) {
                 symbols.append(id)
                 previousUnknown = false
                 continue
@@ -177,7 +180,7 @@ final class BPEModel: @unchecked Sendable {
         @inline(__always) func rankAt(_ i: Int) -> UInt64? {
             let j = Int(next[i])
             guard j >= 0 else { return nil }
-            return merges[UInt64(UInt32(symbols[i])) << 32 | UInt64(UInt32(symbols[j]))]
+            return merges.get(UInt64(UInt32(symbols[i])) << 32 | UInt64(UInt32(symbols[j])))
         }
         for i in 0..<(n - 1) {
             if let m = rankAt(i) { heap.push((m & 0xFFFF_FFFF_0000_0000) | UInt64(i)) }

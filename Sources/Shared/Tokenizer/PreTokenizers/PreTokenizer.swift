@@ -11,6 +11,18 @@ protocol PreTokenizer: Sendable {
     func preTokenize(_ pieces: [Piece]) -> [Piece]
     /// True if the model sees bytes (ByteLevel): pieces are then encoded as UTF-8 and each byte is a symbol.
     var isByteLevel: Bool { get }
+    /// True if this pre-tokenizer only cuts text (no character is added or replaced): then
+    /// `forEachPiece` gives the same pieces as ranges, without copying (the fast path).
+    var onlySplits: Bool { get }
+    /// The pieces of `s[range]` as ranges of `s`, in order (only when `onlySplits`).
+    func forEachPiece(in s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, _ emit: (Range<Int>) -> Void)
+}
+
+extension PreTokenizer {
+    var onlySplits: Bool { false }
+    func forEachPiece(in s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+        preconditionFailure("\(Self.self) rewrites text; use preTokenize")
+    }
 }
 
 enum PreTokenizerType: String, CaseIterable {
@@ -85,11 +97,38 @@ enum PreTokenizers {
         return UnicodeClass.of(c).contains(.punctuation)
     }
 
+    /// The pieces of `s[range]` for `matches` (relative to the range) under `behavior`, as ranges of `s`.
+    /// Isolated, the common case, emits directly; the others go through `split`'s rules.
+    static func emitPieces(_ range: Range<Int>, matches: [Range<Int>], behavior: SplitBehavior, invert: Bool,
+                           _ emit: (Range<Int>) -> Void) {
+        let base = range.lowerBound, n = range.count
+        guard n > 0 else { return }
+        if behavior == .isolated {
+            var previous = 0
+            for m in matches {
+                if previous < m.lowerBound { emit((base + previous)..<(base + m.lowerBound)) }
+                emit((base + m.lowerBound)..<(base + m.upperBound))
+                previous = m.upperBound
+            }
+            if previous < n { emit((base + previous)..<(base + n)) }
+            return
+        }
+        split(count: n, matches: matches, behavior: behavior, invert: invert) { r in
+            emit((base + r.lowerBound)..<(base + r.upperBound))
+        }
+    }
+
     /// Applies a split behaviour to `piece` given its matches (in order, non-overlapping), as
     /// `NormalizedString::split` does: the text is cut into matches and the gaps between them,
     /// matches are merged or removed as the behaviour says, and empty pieces are dropped.
     static func split(_ piece: Piece, matches: [Range<Int>], behavior: SplitBehavior, invert: Bool, into out: inout [Piece]) {
-        let n = piece.scalars.count
+        split(count: piece.scalars.count, matches: matches, behavior: behavior, invert: invert) { r in
+            out.append(Piece(scalars: Array(piece.scalars[r]), atStart: piece.atStart && r.lowerBound == 0))
+        }
+    }
+
+    /// The ranges of the pieces of a text of `count` scalars.
+    static func split(count n: Int, matches: [Range<Int>], behavior: SplitBehavior, invert: Bool, _ emit: (Range<Int>) -> Void) {
         guard n > 0 else { return }
         // (range, isMatch) covering the whole piece.
         var parts: [(Range<Int>, Bool)] = []
@@ -141,9 +180,7 @@ enum PreTokenizers {
             }
             kept.reverse()
         }
-        for r in kept where !r.isEmpty {
-            out.append(Piece(scalars: Array(piece.scalars[r]), atStart: piece.atStart && r.lowerBound == 0))
-        }
+        for r in kept where !r.isEmpty { emit(r) }
     }
 }
 
@@ -156,6 +193,13 @@ struct ByteLevelPreTokenizer: PreTokenizer {
     static let gpt2 = try! SplitPattern(.regex(SplitPattern.gpt2Regex))
 
     var isByteLevel: Bool { true }
+    var onlySplits: Bool { !addPrefixSpace }
+
+    func forEachPiece(in s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+        guard useRegex else { if !range.isEmpty { emit(range) }; return }
+        let base = range.lowerBound
+        Self.gpt2.forEachMatch(in: UnsafeBufferPointer(rebasing: s[range])) { emit((base + $0.lowerBound)..<(base + $0.upperBound)) }
+    }
 
     func preTokenize(_ pieces: [Piece]) -> [Piece] {
         var out: [Piece] = []
@@ -177,6 +221,19 @@ struct SplitPreTokenizer: PreTokenizer {
     let behavior: SplitBehavior
     let invert: Bool
     var isByteLevel: Bool { false }
+    var onlySplits: Bool { true }
+
+    func forEachPiece(in s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+        if behavior == .isolated, !invert, pattern.isScanner {
+            // Scanner patterns match every character, so the matches are the pieces.
+            let base = range.lowerBound
+            pattern.forEachMatch(in: UnsafeBufferPointer(rebasing: s[range])) { emit((base + $0.lowerBound)..<(base + $0.upperBound)) }
+            return
+        }
+        var matches: [Range<Int>] = []
+        pattern.forEachMatch(in: UnsafeBufferPointer(rebasing: s[range])) { matches.append($0) }
+        PreTokenizers.emitPieces(range, matches: matches, behavior: behavior, invert: invert, emit)
+    }
 
     func preTokenize(_ pieces: [Piece]) -> [Piece] {
         var out: [Piece] = []
@@ -196,6 +253,24 @@ struct CharacterSplit: PreTokenizer {
     let behavior: SplitBehavior
     let predicate: @Sendable (Unicode.Scalar) -> Bool
     var isByteLevel: Bool { false }
+    var onlySplits: Bool { true }
+
+    func forEachPiece(in s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+        switch behavior {
+        case .isolated:
+            var start = range.lowerBound
+            for i in range where predicate(s[i]) {
+                if start < i { emit(start..<i) }
+                emit(i..<(i + 1))
+                start = i + 1
+            }
+            if start < range.upperBound { emit(start..<range.upperBound) }
+        default:
+            var matches: [Range<Int>] = []
+            for i in range where predicate(s[i]) { matches.append((i - range.lowerBound)..<(i - range.lowerBound + 1)) }
+            PreTokenizers.emitPieces(range, matches: matches, behavior: behavior, invert: false, emit)
+        }
+    }
 
     func preTokenize(_ pieces: [Piece]) -> [Piece] {
         var out: [Piece] = []
@@ -264,6 +339,15 @@ struct Metaspace: PreTokenizer {
 struct PreTokenizerSequence: PreTokenizer {
     let steps: [PreTokenizer]
     var isByteLevel: Bool { steps.contains { $0.isByteLevel } }
+    var onlySplits: Bool { steps.allSatisfy(\.onlySplits) }
+
+    func forEachPiece(in s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {
+        func run(_ step: Int, _ r: Range<Int>) {
+            if step == steps.count { emit(r); return }
+            steps[step].forEachPiece(in: s, r) { run(step + 1, $0) }
+        }
+        run(0, range)
+    }
 
     func preTokenize(_ pieces: [Piece]) -> [Piece] {
         steps.reduce(pieces) { $1.preTokenize($0) }

@@ -43,6 +43,12 @@ public struct SplitPattern: Sendable {
         }
     }
 
+    /// The general ICU path for any regex, even one a scanner knows (tests compare the two).
+    init(icu pattern: String) {
+        source = .regex(pattern)
+        engine = .icu(try! NSRegularExpressionBox(pattern))
+    }
+
     /// Whether this pattern runs as a hand-written scanner (the fast path).
     public var isScanner: Bool {
         switch engine {
