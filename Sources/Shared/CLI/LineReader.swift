@@ -17,8 +17,11 @@ public final class LineReader {
     private var eof = false
     private var firstChunk = true
     public private(set) var lineNumber = 0
+    /// Keep each line's `\n` (and `\r\n`) instead of dropping it (BPE training counts them as text).
+    public let keepsLineEndings: Bool
 
-    public init(path: String, chunkSize: Int = 1 << 20) throws {
+    public init(path: String, chunkSize: Int = 1 << 20, keepLineEndings: Bool = false) throws {
+        keepsLineEndings = keepLineEndings
         if path == "-" {
             displayName = "<stdin>"
             fd = STDIN_FILENO
@@ -40,7 +43,8 @@ public final class LineReader {
 
     /// Reads an already open descriptor (a pipe, a socket), named `displayName` in errors. The
     /// descriptor is not closed.
-    public init(fileDescriptor: Int32, displayName: String, chunkSize: Int = 1 << 20) {
+    public init(fileDescriptor: Int32, displayName: String, chunkSize: Int = 1 << 20, keepLineEndings: Bool = false) {
+        keepsLineEndings = keepLineEndings
         self.displayName = displayName
         fd = fileDescriptor
         ownsDescriptor = false
@@ -66,7 +70,8 @@ public final class LineReader {
         while true {
             if start < end, let nl = memchr(buffer + start, 0x0A, end - start) {
                 let lineEnd = buffer.distance(to: nl)
-                let line = trimmedLine(from: start, to: lineEnd)
+                let line = keepsLineEndings ? UnsafeRawBufferPointer(start: buffer + start, count: lineEnd + 1 - start)
+                                            : trimmedLine(from: start, to: lineEnd)
                 start = lineEnd + 1
                 lineNumber += 1
                 firstChunk = false  // a line ended within the first bytes: there was no BOM
@@ -74,7 +79,8 @@ public final class LineReader {
             }
             if eof {
                 guard start < end else { return nil }
-                let line = trimmedLine(from: start, to: end)
+                let line = keepsLineEndings ? UnsafeRawBufferPointer(start: buffer + start, count: end - start)
+                                            : trimmedLine(from: start, to: end)
                 start = end
                 lineNumber += 1
                 return line
