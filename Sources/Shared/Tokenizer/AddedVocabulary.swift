@@ -24,6 +24,8 @@ struct AddedVocabulary: Sendable {
     let byContent: TokenTable
     private let raw: TokenMatcher
     private let normalized: TokenMatcher
+    /// The normalized content of `normalized` tokens, which is what HF decodes them to.
+    private let normalizedContent: [Int32: String]
 
     init(_ tokens: [AddedToken], normalizer: Normalizer?) {
         self.tokens = tokens
@@ -36,6 +38,13 @@ struct AddedVocabulary: Sendable {
             let content = normalizer?.normalize(token.content) ?? token.content
             return (token, Array(content.unicodeScalars))
         })
+        normalizedContent = Dictionary(tokens.filter(\.normalized).map { ($0.id, normalizer?.normalize($0.content) ?? $0.content) },
+                                       uniquingKeysWith: { _, last in last })
+    }
+
+    /// The text an added token decodes to.
+    func decodedContent(_ token: AddedToken) -> String {
+        normalizedContent[token.id] ?? token.content
     }
 
     var isEmpty: Bool { tokens.isEmpty }
@@ -116,8 +125,8 @@ struct TokenMatcher: Sendable {
         return out
     }
 
-    /// Rust's `char::is_alphanumeric() || c == '_'`, HF's word test for `single_word`.
+    /// `\w` (letters, marks, decimal digits, connector punctuation), HF's word test for `single_word`.
     static func isWordCharacter(_ c: Unicode.Scalar) -> Bool {
-        c == "_" || !UnicodeClass.of(c).isDisjoint(with: [.letter, .number])
+        UnicodeClass.of(c).contains(.word)
     }
 }

@@ -76,8 +76,14 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
         for node in try root["added_tokens"]?.array() ?? [] {
             let id = try node.required("id").int()
             guard id >= 0, id < Int(Int32.max) else { throw node.error("added token id \(id) is out of range") }
+            let content = try node.string("content")
+            // A token the model's vocabulary already has keeps the model's id, as HF re-adds them.
+            let modelID = model.vocab.get(content)
+            if modelID == nil, id < model.tokens.count, !model.tokens[id].isEmpty {
+                throw node.error("added token \(content.debugDescription) has id \(id), which the vocabulary gives to \(model.tokens[id].debugDescription)")
+            }
             addedTokens.append(AddedToken(
-                id: Int32(id), content: try node.string("content"), special: try node.bool("special", default: false),
+                id: modelID ?? Int32(id), content: content, special: try node.bool("special", default: false),
                 normalized: try node.bool("normalized", default: true), lstrip: try node.bool("lstrip", default: false),
                 rstrip: try node.bool("rstrip", default: false), singleWord: try node.bool("single_word", default: false)))
         }
@@ -174,7 +180,7 @@ public final class Tokenizer: TextTokenizer, @unchecked Sendable {
         for id in ids {
             if let a = added.byID[id] {
                 if skipSpecial && a.special { continue }
-                tokens.append(a.content)
+                tokens.append(added.decodedContent(a))
             } else if id >= 0, Int(id) < model.tokens.count, !model.tokens[Int(id)].isEmpty {
                 tokens.append(model.tokens[Int(id)])
             }
