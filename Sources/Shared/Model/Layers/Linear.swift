@@ -1,0 +1,121 @@
+import Foundation
+
+/// A frozen weight matrix [out, in] as it is held in memory: float32, or bfloat16 widened inside
+/// each product (half the memory and half the bytes to read when decoding).
+public enum WeightMatrix: @unchecked Sendable {
+    case f32(UnsafeMutablePointer<Float>)
+    case bf16(UnsafeMutablePointer<UInt16>)
+}
+
+/// A low-rank adapter on a block of a linear layer's output rows (a whole layer, or q/k/v inside a
+/// fused q|k|v projection): y[rows] += s · (x Aᵀ) Bᵀ; with DoRA the block becomes
+/// (m / ‖W + s·B·A‖) ⊙ (x Wᵀ + s · x Aᵀ Bᵀ), the norm per output row and fixed (detached).
+public final class LoRASlice: @unchecked Sendable {
+    public let name: String
+    /// First output row of the block, and its height.
+    public let rowOffset: Int
+    public let rows: Int
+    public let rank: Int
+    public let inFeatures: Int
+    public let scale: Float
+    /// (rank, in)
+    public let a: UnsafeMutablePointer<Float>
+    /// (rows, rank)
+    public let b: UnsafeMutablePointer<Float>
+    /// DoRA: m / ‖W + s·B·A‖ per output row (rows), computed when the adapter is attached.
+    public var doraScale: UnsafeMutablePointer<Float>?
+
+    init(name: String, rowOffset: Int, rows: Int, rank: Int, inFeatures: Int, scale: Float,
+         a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) {
+        self.name = name
+        self.rowOffset = rowOffset
+        self.rows = rows
+        self.rank = rank
+        self.inFeatures = inFeatures
+        self.scale = scale
+        self.a = a
+        self.b = b
+    }
+}
+
+/// y = x Wᵀ + b with W [out, in], plus any LoRA slices.
+public final class Linear: @unchecked Sendable {
+    public let name: String
+    public let outFeatures: Int
+    public let inFeatures: Int
+    public let weight: WeightMatrix
+    /// (out) or nil
+    public let bias: UnsafeMutablePointer<Float>?
+    public internal(set) var adapters: [LoRASlice] = []
+
+    init(name: String, outFeatures: Int, inFeatures: Int, weight: WeightMatrix, bias: UnsafeMutablePointer<Float>?) {
+        self.name = name
+        self.outFeatures = outFeatures
+        self.inFeatures = inFeatures
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// y (rows, out) = x (rows, in) · Wᵀ (+ adapters) (+ bias).
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
+        let (O, I) = (outFeatures, inFeatures)
+        switch weight {
+        case .f32(let w):
+            if rows == 1 {
+                MatVec.f32(y, w, x, rows: O, cols: I)
+            } else {
+                BLAS.gemm(transB: true, m: rows, n: O, k: I, a: x, b: w, c: y)
+            }
+        case .bf16(let w):
+            if rows == 1 {
+                MatVec.bf16(y, w, x, rows: O, cols: I)
+            } else {
+                // Widen a block of output rows at a time and multiply: the float32 copy stays small.
+                let block = max(1, min(O, (1 << 20) / I))
+                let wide = scratch.reserve(block * I)
+                var o = 0
+                while o < O {
+                    let n = min(block, O - o)
+                    HalfPrecision.widenBF16(w + o * I, wide, count: n * I)
+                    BLAS.gemm(transB: true, m: rows, n: n, k: I, a: x, b: wide, c: y + o, ldc: O)
+                    o += n
+                }
+            }
+        }
+        for adapter in adapters {
+            applyAdapter(adapter, x, rows: rows, y: y, scratch: scratch)
+        }
+        if let bias {
+            for r in 0..<rows {
+                let yr = y + r * O
+                for o in 0..<O { yr[o] += bias[o] }
+            }
+        }
+    }
+
+    private func applyAdapter(_ l: LoRASlice, _ x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
+        // t = x Aᵀ (rows, r), in a scratch of its own (the main scratch may hold widened weights).
+        let t = UnsafeMutablePointer<Float>.allocate(capacity: rows * l.rank)
+        defer { t.deallocate() }
+        BLAS.gemm(transB: true, m: rows, n: l.rank, k: l.inFeatures, a: x, b: l.a, c: t)
+        let block = y + l.rowOffset
+        if let d = l.doraScale {
+            // y_block = d ⊙ (y_block + s · t Bᵀ)
+            BLAS.gemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, b: l.b, beta: 1, c: block, ldc: outFeatures)
+            for r in 0..<rows {
+                let yr = block + r * outFeatures
+                for o in 0..<l.rows { yr[o] *= d[o] }
+            }
+        } else {
+            BLAS.gemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, b: l.b, beta: 1, c: block, ldc: outFeatures)
+        }
+    }
+
+    /// Row `o` of W as float32 (for DoRA norms and tests).
+    func weightRow(_ o: Int, into out: UnsafeMutablePointer<Float>) {
+        switch weight {
+        case .f32(let w): out.update(from: w + o * inFeatures, count: inFeatures)
+        case .bf16(let w): HalfPrecision.widenBF16(w + o * inFeatures, out, count: inFeatures)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+/// RMSNorm over the last dimension: out = x / sqrt(mean(x²) + eps) · (w + offset), per row of C.
+/// `offset` is 0 for Llama-style norms and 1 for Gemma's (weights stored as offsets from 1).
+///
+/// - Parameters: `out`, `x`: (rows, C); `weight`: (C).
+public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           rows: Int, C: Int, eps: Float, offset: Float = 0) {
+    for r in 0..<rows {
+        let xr = x + r * C
+        let yr = out + r * C
+        let meanSquare = sumOfSquares(xr, C) / Float(C)
+        let scale = 1 / (meanSquare + eps).squareRoot()
+        // transformers computes (x * rsqrt) and then multiplies by the weight, in float32.
+        for i in 0..<C { yr[i] = (xr[i] * scale) * (weight[i] + offset) }
+    }
+}
+
+/// Σ x² with SIMD and several accumulators.
+@inline(__always)
+public func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 16 <= n {
+        let v0 = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        let v1 = raw.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+        a0 += v0 * v0
+        a1 += v1 * v1
+        i += 16
+    }
+    var s = (a0 + a1).sum()
+    while i < n { s += x[i] * x[i]; i += 1 }
+    return s
+}
+
+/// Σ x·y with SIMD and several accumulators.
+@inline(__always)
+public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+    var i = 0
+    let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+    while i + 16 <= n {
+        a0 += rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        a1 += rx.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) * ry.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+        i += 16
+    }
+    var s = (a0 + a1).sum()
+    while i < n { s += x[i] * y[i]; i += 1 }
+    return s
+}
