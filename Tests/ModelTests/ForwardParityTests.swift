@@ -72,3 +72,52 @@ import TestSupport
         checkTensor("qwen3 incremental", actual: stepwise, expected: full, atol: 1e-5)
     }
 }
+
+/// The fixtures' PEFT adapters applied on the fly: `lora_logits` within 1e-4.
+@Suite struct AdapterParityTests {
+    @Test(arguments: [("llama", "models/llama"), ("llama/rslora", "models/llama"), ("llama/dora", "models/llama"),
+                      ("llama-untied", "models/llama-untied"), ("llama-bf16", "models/llama-bf16"), ("mistral", "models/mistral"),
+                      ("qwen2", "models/qwen2"), ("qwen3", "models/qwen3"), ("phi3", "models/phi3"), ("phi4-mini", "models/phi4-mini"),
+                      ("gemma", "models/gemma"), ("gpt2", "models/gpt2"), ("llama3-rope", "models/llama3-rope")])
+    func loraLogitsMatchPEFT(fixture: String, base: String) throws {
+        let model = try TransformerModel.load(directory: Fixtures.path(base))
+        try model.attachAdapter(directory: Fixtures.path("models/\(fixture)/adapter"))
+        let golden = try SafetensorsFile(path: Fixtures.path("models/\(fixture)/golden.safetensors"))
+        let actual = try ForwardParityTests.logits(model, ForwardParityTests.rows(golden))
+        checkTensor("\(fixture) lora_logits", actual: actual, expected: try golden.floats("lora_logits"), atol: 1e-4)
+    }
+
+    @Test func adapterForAnotherBaseIsRefused() throws {
+        let model = try TransformerModel.load(directory: Fixtures.path("models/phi3"))
+        let error = #expect(throws: LFError.self) { try model.attachAdapter(directory: Fixtures.path("models/llama/adapter")) }
+        #expect(error?.message.contains("does not have") == true)
+        #expect(error?.hint?.contains("another base model") == true)
+    }
+
+    @Test func adapterWhoseRankDisagreesIsRefused() throws {
+        // The llama adapter with adapter_config.json claiming r = 8: lora_A's shape gives it away.
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("models/llama/adapter/adapter_config.json")))) as! [String: Any]
+        config["r"] = 8
+        try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("adapter_config.json"))
+        try FileManager.default.copyItem(atPath: Fixtures.path("models/llama/adapter/adapter_model.safetensors"), toPath: dir.path + "/adapter_model.safetensors")
+        let model = try TransformerModel.load(directory: Fixtures.path("models/llama"))
+        let error = #expect(throws: LFError.self) { try model.attachAdapter(directory: dir.path) }
+        #expect(error?.message.contains("lora_A has shape [4, 128]") == true || error?.message.contains("lora_A has shape [4, 64]") == true)
+        // Nothing was attached: the model still gives the base logits.
+        let golden = try SafetensorsFile(path: Fixtures.path("models/llama/golden.safetensors"))
+        checkTensor("llama after a refused adapter", actual: try ForwardParityTests.logits(model, ForwardParityTests.rows(golden)),
+                    expected: try golden.floats("logits"), atol: 1e-4)
+    }
+
+    @Test func missingAdapterFilesAreClear() throws {
+        let model = try TransformerModel.load(directory: Fixtures.path("models/llama"))
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(throws: LFError.self) { try model.attachAdapter(directory: dir.path) }
+        try FileManager.default.copyItem(atPath: Fixtures.path("models/llama/adapter/adapter_config.json"), toPath: dir.path + "/adapter_config.json")
+        let error = #expect(throws: LFError.self) { try model.attachAdapter(directory: dir.path) }
+        #expect(error?.message.contains("adapter_model.safetensors") == true)
+    }
+}

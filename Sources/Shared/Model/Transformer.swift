@@ -68,7 +68,7 @@ public final class TransformerModel: @unchecked Sendable {
     let rotary: RotaryEmbedding?
     /// HF module path (`model.layers.0.self_attn.q_proj`) → where its rows live, for adapters.
     public let modules: [String: (linear: Linear, rowOffset: Int, rows: Int)]
-    public private(set) var adapter: AdapterConfig?
+    public internal(set) var adapter: AdapterConfig?
 
     let workspace = ForwardWorkspace()
 
