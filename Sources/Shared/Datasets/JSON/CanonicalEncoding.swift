@@ -1,0 +1,75 @@
+import Foundation
+
+/// The one byte form of a canonical record, which lf-format writes and hashes:
+///
+///     {"messages":[{"role":"user","content":"…"},{"role":"assistant","content":"…"}]}
+///     {"text":"…"}
+///
+/// Keys in that order, no spaces, non-ASCII as UTF-8, and only `"`, `\`, and control characters
+/// escaped (`\n`, `\t`, `\r`, `\b`, `\f`, other controls and DEL as `\u00XX`); `/` is not escaped.
+/// Equal records give equal bytes, so the content hash (dedup, split) is stable across runs and
+/// machines. The record's JSON contract (`DatasetRecord`'s Codable form) reads it back.
+public enum CanonicalEncoding {
+    /// Appends the record's line (without the newline) to `out`.
+    public static func append(_ record: DatasetRecord, to out: inout [UInt8]) {
+        switch record {
+        case .text(let text):
+            appendLiteral(#"{"text":"#, to: &out)
+            appendString(text, to: &out)
+            out.append(UInt8(ascii: "}"))
+        case .chat(let messages):
+            appendLiteral(#"{"messages":["#, to: &out)
+            for (i, message) in messages.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendLiteral(#"{"role":""#, to: &out)
+                appendLiteral(message.role.rawValue, to: &out)
+                appendLiteral(#"","content":"#, to: &out)
+                appendString(message.content, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            appendLiteral("]}", to: &out)
+        }
+    }
+
+    /// The record's line as bytes (without the newline).
+    public static func encode(_ record: DatasetRecord) -> [UInt8] {
+        var out: [UInt8] = []
+        append(record, to: &out)
+        return out
+    }
+
+    @inline(__always)
+    static func appendLiteral(_ s: String, to out: inout [UInt8]) {
+        out.append(contentsOf: s.utf8)
+    }
+
+    /// A JSON string literal with the escaping described above.
+    public static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = string
+        s.withUTF8 { bytes in
+            var runStart = 0
+            for i in 0..<bytes.count {
+                let c = bytes[i]
+                guard c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F else { continue }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                runStart = i + 1
+                switch c {
+                case 0x22: out.append(0x5C); out.append(0x22)
+                case 0x5C: out.append(0x5C); out.append(0x5C)
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
+                case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                            hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+                }
+            }
+            if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
