@@ -48,7 +48,8 @@ struct LFFormat: ParsableCommand {
             skips such records instead.
 
             Split: each record goes to train/eval/test by a hash of its content and --seed:
-              u = first 8 bytes of sha256("<seed>:<sha256 hex of the record's line>") / 2^64
+              u = ((mmh3.hash128(line, seed, signed=False) & (2**64-1)) >> 11) / 2**53
+            (MurmurHash3 x64 128 of the record's line as written, seeded by --seed, 0…2^32-1)
             so adding records never moves an existing one to another split. --shard I/N keeps the
             records whose content hash is I mod N (for parallel runs).
 
@@ -156,7 +157,7 @@ struct LFFormat: ParsableCommand {
     var split: String?
 
     @Option(help: "Seed of the split hash and of --interleave-probs draws.")
-    var seed: UInt64 = 42
+    var seed: UInt32 = 42
 
     @Option(help: ArgumentHelp("Keep only shard I of N (by content hash), for parallel runs.", valueName: "I/N"))
     var shard: String?

@@ -106,8 +106,17 @@ public enum TextMeasure {
     public static func characters(_ s: String) -> Int {
         var s = s
         return s.withUTF8 { b in
+            guard let p = b.baseAddress else { return 0 }
             var continuation = 0
-            for c in b where c & 0xC0 == 0x80 { continuation += 1 }
+            var i = 0
+            while i + 8 <= b.count {
+                continuation += WordScan.continuationBytes(WordScan.load(p, i))
+                i += 8
+            }
+            while i < b.count {
+                if b[i] & 0xC0 == 0x80 { continuation += 1 }
+                i += 1
+            }
             return b.count - continuation
         }
     }

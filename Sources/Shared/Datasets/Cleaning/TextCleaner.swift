@@ -20,11 +20,12 @@ public enum TextCleaner {
         switch verdict {
         case .clean: return text
         case .needsWork(let nfc):
-            var scalars = String.UnicodeScalarView()
-            mapScalars(text, into: &scalars)
-            var mapped = String(scalars)
-            if nfc { mapped = mapped.precomposedStringWithCanonicalMapping }
-            return normaliseWhitespace(mapped)
+            var cleaned = byteClean(text)
+            if nfc {
+                // NFC can only recompose characters; clean again in case it produced mapped ones.
+                cleaned = byteClean(cleaned.precomposedStringWithCanonicalMapping)
+            }
+            return cleaned
         }
     }
 
@@ -41,7 +42,17 @@ public enum TextCleaner {
         if isSpaceOrNewline(b[0]) || isSpaceOrNewline(b[n - 1]) { dirty = true }
         var newlineRun = 0
         var i = 0
+        let p = b.baseAddress!
         while i < n {
+            // Skip eight plain ASCII bytes (no control character, DEL or line break) at a time.
+            if i + 8 <= n {
+                let w = WordScan.load(p, i)
+                if !WordScan.hasHighBit(w) && !WordScan.hasByteBelow(w, 0x20) && !WordScan.hasByte(w, 0x7F) {
+                    newlineRun = 0
+                    i += 8
+                    continue
+                }
+            }
             let c = b[i]
             if c < 0x80 {
                 if c == 0x0A {
@@ -57,6 +68,10 @@ public enum TextCleaner {
                 continue
             }
             newlineRun = 0
+            // CJK ideographs U+4000–U+9FFF (lead bytes E4–E9) and Latin U+00C0–U+02FF (C3–CB) are
+            // stable: skip them without decoding.
+            if c >= 0xE4 && c <= 0xE9 { i += 3; continue }
+            if c >= 0xC3 && c <= 0xCB { i += 2; continue }
             // Decode one multi-byte scalar (the input is valid UTF-8: it is a Swift String).
             var v: UInt32
             var len: Int
@@ -113,62 +128,69 @@ public enum TextCleaner {
     @inline(__always)
     static func isSpaceOrNewline(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
 
-    /// Steps 1–3 on the scalars.
-    static func mapScalars(_ text: String, into out: inout String.UnicodeScalarView) {
-        var previousWasCR = false
-        for s in text.unicodeScalars {
-            let v = s.value
-            if previousWasCR {
-                previousWasCR = false
-                if v == 0x0A { continue }  // the \n of a \r\n
+    /// Steps 1–3 and 5 in one pass over the UTF-8 bytes.
+    static func byteClean(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { b -> String in
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count)
+            var pendingSpaces: [UInt8] = []  // spaces and tabs since the last visible character
+            var newlines = 0                 // line breaks since the last visible character
+            func emitVisible(_ bytes: UnsafeBufferPointer<UInt8>) {
+                if !out.isEmpty {
+                    if newlines == 1 { out.append(0x0A) } else if newlines > 1 { out.append(0x0A); out.append(0x0A) }
+                    // Indentation of a later line is kept; the text's leading whitespace is not.
+                    out.append(contentsOf: pendingSpaces)
+                }
+                pendingSpaces.removeAll(keepingCapacity: true)
+                newlines = 0
+                out.append(contentsOf: bytes)
             }
-            switch v {
-            case 0x0D:
-                out.append("\n")
-                previousWasCR = true
-            case 0x0A, 0x09: out.append(s)
-            case 0x85, 0x2028, 0x2029: out.append("\n")
-            case 0x00...0x1F, 0x7F, 0x80...0x9F, 0xFEFF: continue
-            case 0xA0, 0x1680, 0x2000...0x200A, 0x202F, 0x205F: out.append(" ")
-            default: out.append(s)
+            func newline() {
+                pendingSpaces.removeAll(keepingCapacity: true)
+                newlines += 1
             }
+            var i = 0
+            let n = b.count
+            while i < n {
+                let c = b[i]
+                if c < 0x80 {
+                    switch c {
+                    case 0x0A: newline()
+                    case 0x0D:
+                        newline()
+                        if i + 1 < n && b[i + 1] == 0x0A { i += 1 }
+                    case 0x20, 0x09: pendingSpaces.append(c)
+                    case 0x00...0x1F, 0x7F: break
+                    default:
+                        // A run of ordinary ASCII is copied at once.
+                        var j = i + 1
+                        while j < n, b[j] > 0x20, b[j] < 0x7F { j += 1 }
+                        emitVisible(UnsafeBufferPointer(rebasing: b[i..<j]))
+                        i = j
+                        continue
+                    }
+                    i += 1
+                    continue
+                }
+                let len = c < 0xE0 ? 2 : (c < 0xF0 ? 3 : 4)
+                var v = UInt32(c & (len == 2 ? 0x1F : (len == 3 ? 0x0F : 0x07)))
+                var k = 1
+                while k < len && i + k < n {
+                    v = v << 6 | UInt32(b[i + k] & 0x3F)
+                    k += 1
+                }
+                let end = min(i + len, n)
+                switch v {
+                case 0x85, 0x2028, 0x2029: newline()
+                case 0x80...0x9F, 0xFEFF: break
+                case 0xA0, 0x1680, 0x2000...0x200A, 0x202F, 0x205F: pendingSpaces.append(0x20)
+                default: emitVisible(UnsafeBufferPointer(rebasing: b[i..<end]))
+                }
+                i = end
+            }
+            return String(decoding: out, as: UTF8.self)
         }
-    }
-
-    /// Step 5.
-    static func normaliseWhitespace(_ text: String) -> String {
-        var lines: [Substring] = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for i in lines.indices {
-            var line = lines[i]
-            while let last = line.unicodeScalars.last, last == " " || last == "\t" {
-                line = line.dropLast()
-            }
-            lines[i] = line
-        }
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        var blankRun = 0
-        var started = false
-        for line in lines {
-            if line.isEmpty {
-                blankRun += 1
-                continue
-            }
-            if started {
-                out += blankRun > 0 ? "\n\n" : "\n"
-            } else {
-                // Leading whitespace of the first line.
-                let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
-                if trimmed.isEmpty { continue }
-                out += trimmed
-                started = true
-                blankRun = 0
-                continue
-            }
-            out += line
-            blankRun = 0
-        }
-        return out
     }
 
     /// The record with every message (or its text) cleaned.

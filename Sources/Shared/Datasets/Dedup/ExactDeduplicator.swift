@@ -1,44 +1,20 @@
 import Foundation
 
-/// The content hash of a canonical record: SHA-256 of its canonical line (`CanonicalEncoding`,
-/// without the newline). Exact duplicates (after cleaning) have equal digests; the split and
-/// `--shard` are computed from it, so they never depend on input order.
+/// The content hash of a canonical record: MurmurHash3 x64 128 (seed 0) of its canonical line
+/// (`CanonicalEncoding`, without the newline). Exact duplicates (after cleaning) have equal
+/// digests; `--shard` is computed from it, so it never depends on input order.
 public struct ContentDigest: Hashable, Sendable {
-    /// The first 16 bytes of the SHA-256, as two words (enough to tell records apart: a collision
-    /// among 10⁹ records has probability about 10⁻²¹).
+    /// MurmurHash3's h1 and h2 (`mmh3.hash128(line, 0, signed=False)` is `high | low << 64`).
+    /// A chance collision among 10⁹ records has probability about 10⁻²¹.
     public let high: UInt64
     public let low: UInt64
-    /// The full hex digest.
-    public let hex: String
 
     public init(line: UnsafeRawBufferPointer) {
-        var hasher = SHA256()
-        hasher.update(line)
-        let bytes = hasher.finalize()
-        var h: UInt64 = 0, l: UInt64 = 0
-        for i in 0..<8 { h = h << 8 | UInt64(bytes[i]) }
-        for i in 8..<16 { l = l << 8 | UInt64(bytes[i]) }
-        high = h
-        low = l
-        hex = ContentDigest.hexString(bytes)
+        (high, low) = MurmurHash3.x64_128(line, seed: 0)
     }
 
     public init(line: [UInt8]) {
         self = line.withUnsafeBytes { ContentDigest(line: $0) }
-    }
-
-    public static func == (a: ContentDigest, b: ContentDigest) -> Bool { a.high == b.high && a.low == b.low }
-    public func hash(into hasher: inout Hasher) { hasher.combine(high); hasher.combine(low) }
-
-    static func hexString(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -48,12 +48,26 @@ public enum CanonicalEncoding {
         out.append(UInt8(ascii: "\""))
         var s = string
         s.withUTF8 { bytes in
+            guard let p = bytes.baseAddress else { return }
             var runStart = 0
-            for i in 0..<bytes.count {
+            var i = 0
+            let n = bytes.count
+            while i < n {
+                // Skip eight bytes at a time while none needs escaping.
+                if i + 8 <= n {
+                    let w = WordScan.load(p, i)
+                    if !WordScan.hasByteBelow(w, 0x20) && !WordScan.hasByte(w, 0x22) && !WordScan.hasByte(w, 0x5C)
+                        && !WordScan.hasByte(w, 0x7F) {
+                        i += 8
+                        continue
+                    }
+                }
                 let c = bytes[i]
+                i += 1
                 guard c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F else { continue }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                runStart = i + 1
+                let at = i - 1
+                if runStart < at { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<at])) }
+                runStart = at + 1
                 switch c {
                 case 0x22: out.append(0x5C); out.append(0x22)
                 case 0x5C: out.append(0x5C); out.append(0x5C)

@@ -212,8 +212,15 @@ public struct JSONParser {
             }
             if c < 0x20 { throw error("control character \(describe(c)) inside a string (write it as an escape such as \\n)") }
             if c != UInt8(ascii: "\\") {
-                scratch.append(c)
-                index += 1
+                // Copy the run up to the next quote, backslash or control character at once.
+                var j = index + 1
+                while j < count {
+                    let d = base[j]
+                    if d == UInt8(ascii: "\"") || d == UInt8(ascii: "\\") || d < 0x20 { break }
+                    j += 1
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(start: base + index, count: j - index))
+                index = j
                 continue
             }
             index += 1

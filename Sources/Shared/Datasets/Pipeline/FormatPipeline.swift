@@ -40,7 +40,7 @@ public struct FormatOptions {
     public var dedup: DedupMode = .exact
     public var toolPolicy: ToolTurnPolicy = .inline
     public var ratios: SplitRatios = .trainOnly
-    public var seed: UInt64 = 42
+    public var seed: UInt32 = 42
     public var shard: Shard?
     public var skipInvalid = false
     public var tokenizer: (any TextTokenizer)?
@@ -155,7 +155,7 @@ public final class FormatPipeline {
         self.output = output
         self.rejects = rejects
         let mixer = try Mixer(sources: inputs.map(\.source), strategy: options.mix,
-                              probabilities: options.interleaveProbabilities, seed: options.seed)
+                              probabilities: options.interleaveProbabilities, seed: UInt64(options.seed))
         var sinceProgress = 0
         while let (index, item) = try mixer.next() {
             summary.read += 1
@@ -275,7 +275,7 @@ public final class FormatPipeline {
                          at: location, source: index, record: record)
             return
         }
-        let split = splitter.split(digest)
+        let split = splitter.split(line: line)
         line.append(0x0A)
         try line.withUnsafeBytes { try output(split, $0) }
         summary.written[split, default: 0] += 1

@@ -53,41 +53,42 @@ public struct SplitRatios: Equatable, Sendable {
     }
 }
 
-/// Assigns a record to a split from its content hash and the seed, so that a record's split never
+/// Assigns a record to a split from its content and the seed, so that a record's split never
 /// depends on the other records: appending data, reordering or deduplicating the input never moves
 /// an existing record to another split.
 ///
-/// The hash is documented so that anyone can reproduce it:
+/// The hash is documented so that anyone can reproduce it (Python, with the `mmh3` package):
 ///
-///     u = int.from_bytes(sha256(f"{seed}:{content_sha256_hex}".encode()).digest()[:8], "big") / 2**64
+///     u = ((mmh3.hash128(line, seed, signed=False) & (2**64 - 1)) >> 11) / 2**53
 ///     split = "train" if u < train else "eval" if u < train + eval else "test"
 ///
-/// where `content_sha256_hex` is the SHA-256 of the record's canonical line (`ContentDigest`).
+/// where `line` is the record's canonical line as written (UTF-8, without the newline) and the
+/// ratios are normalised to sum 1: MurmurHash3 x64 128's first word, seeded with `--seed`.
 public struct Splitter: Sendable {
     public let ratios: SplitRatios
-    public let seed: UInt64
+    public let seed: UInt32
 
-    public init(ratios: SplitRatios, seed: UInt64) {
+    public init(ratios: SplitRatios, seed: UInt32) {
         self.ratios = ratios
         self.seed = seed
     }
 
     /// The position of a record in [0, 1).
-    public func unitValue(_ digest: ContentDigest) -> Double {
-        var hasher = SHA256()
-        hasher.update("\(seed):\(digest.hex)")
-        let bytes = hasher.finalize()
-        var x: UInt64 = 0
-        for i in 0..<8 { x = x << 8 | UInt64(bytes[i]) }
-        return Double(x) / 18446744073709551616.0  // 2^64
+    public func unitValue(line: UnsafeRawBufferPointer) -> Double {
+        let (h1, _) = MurmurHash3.x64_128(line, seed: seed)
+        return Double(h1 >> 11) * 0x1p-53  // the top 53 bits: exact, and always < 1
     }
 
-    public func split(_ digest: ContentDigest) -> SplitName {
+    public func split(line: UnsafeRawBufferPointer) -> SplitName {
         if ratios.eval == 0 && ratios.test == 0 { return .train }
-        let u = unitValue(digest)
+        let u = unitValue(line: line)
         if u < ratios.train { return .train }
         if u < ratios.train + ratios.eval || ratios.test == 0 { return .eval }
         return .test
+    }
+
+    public func split(line: [UInt8]) -> SplitName {
+        line.withUnsafeBytes { split(line: $0) }
     }
 }
 
@@ -111,7 +112,7 @@ public struct Shard: Equatable, Sendable {
         self.init(index: i, count: n)
     }
 
-    /// Whether the record with `digest` belongs to this shard (the digest's first 8 bytes mod N).
+    /// Whether the record with `digest` belongs to this shard (h1 mod N).
     public func contains(_ digest: ContentDigest) -> Bool {
         digest.high % UInt64(count) == UInt64(index)
     }
