@@ -182,9 +182,6 @@ struct LFFormat: ParsableCommand {
     // MARK: - Validation
 
     func validate() throws {
-        if inputs.isEmpty && dataset.isEmpty {
-            throw ValidationError("give at least one input file (- for stdin) or --dataset-info with --dataset")
-        }
         if !dataset.isEmpty && datasetInfo == nil { throw ValidationError("--dataset needs --dataset-info (LLaMA-Factory's dataset_info.json)") }
         if datasetInfo != nil && dataset.isEmpty { throw ValidationError("--dataset-info needs --dataset NAME to say which datasets to read") }
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read only once") }
@@ -237,6 +234,12 @@ struct LFFormat: ParsableCommand {
 
     func run() throws {
         common.apply()
+        // Checked here, not in validate(): ArgumentParser reports a failed validate() in place of an
+        // unknown option, which would hide a mistyped flag behind "no input".
+        if inputs.isEmpty && dataset.isEmpty {
+            throw LFError.usage("give at least one input file (- for stdin) or --dataset-info with --dataset",
+                                hint: "see lf-format --help for examples")
+        }
         var options = FormatOptions()
         options.clean = !noClean
         options.rules = RecordRules(minChars: minChars, maxChars: maxChars, minTokens: minTokens, maxTokens: maxTokens,
