@@ -87,3 +87,49 @@ public enum CanonicalEncoding {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+extension CanonicalEncoding {
+    /// Any JSON value, compactly (no spaces), keys in their order, strings escaped as above:
+    /// for tool descriptions and calls embedded in messages, and records kept in `--rejects`.
+    public static func appendJSON(_ value: JSONValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): out.append(contentsOf: JSONValue.format(d).utf8)
+        case .string(let s): appendString(s, to: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendJSON(item, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let entries):
+            out.append(UInt8(ascii: "{"))
+            for (i, (key, item)) in entries.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                appendJSON(item, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// `appendJSON` as a String.
+    public static func compactJSON(_ value: JSONValue) -> String {
+        var out: [UInt8] = []
+        appendJSON(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension String {
+    /// The string without leading and trailing ASCII whitespace (space, tab, CR, LF), cheaply.
+    var trimmingASCIIWhitespace: Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return self[first...last]
+    }
+}

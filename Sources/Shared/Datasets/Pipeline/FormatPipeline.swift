@@ -330,7 +330,7 @@ public final class FormatPipeline {
             CanonicalEncoding.append(record, to: &out)
         } else if let value {
             out.append(contentsOf: #","record":"#.utf8)
-            out.append(contentsOf: value.serialized(pretty: false).utf8)
+            CanonicalEncoding.appendJSON(value, to: &out)
         } else if let text {
             out.append(contentsOf: #","text":"#.utf8)
             CanonicalEncoding.appendString(text, to: &out)

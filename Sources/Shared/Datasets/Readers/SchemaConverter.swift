@@ -243,7 +243,7 @@ public struct SchemaConverter: Sendable {
             }
             functions.append(function)
         }
-        return JSONValue.array(functions).serialized(pretty: false)
+        return CanonicalEncoding.compactJSON(.array(functions))
     }
 
     /// The tool descriptions column as text (a JSON string as given, or a list/object serialised).
@@ -252,7 +252,7 @@ public struct SchemaConverter: Sendable {
         switch tools {
         case .null: return ""
         case .string(let s): return s
-        case .array, .object: return tools.serialized(pretty: false)
+        case .array, .object: return CanonicalEncoding.compactJSON(tools)
         default:
             throw RecordProblem(.badRecord, field: column, "\"\(column)\" must be a JSON string, list or object, found \(kind(tools))")
         }

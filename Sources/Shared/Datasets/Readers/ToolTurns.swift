@@ -61,8 +61,15 @@ public enum ToolTurns {
     /// `{"type":"function","function":…}` unless it already is. Text that is not JSON is kept as one
     /// entry; an empty string or empty list means no tools.
     static func toolDescriptions(_ tools: String) -> [String] {
-        let trimmed = tools.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = String(tools.trimmingASCIIWhitespace)
         if trimmed.isEmpty { return [] }
+        if let cached = ToolDescriptionCache.shared.lookup(trimmed) { return cached }
+        let result = parseToolDescriptions(trimmed)
+        ToolDescriptionCache.shared.store(trimmed, result)
+        return result
+    }
+
+    private static func parseToolDescriptions(_ trimmed: String) -> [String] {
         guard let parsed = try? JSONParser.parse(trimmed) else { return [trimmed] }
         let list: [JSONValue]
         switch parsed {
@@ -71,14 +78,14 @@ public enum ToolTurns {
         default: return [trimmed]
         }
         return list.map { tool in
-            if case .string("function")? = tool["type"] { return tool.serialized(pretty: false) }
-            return JSONValue.object([("type", .string("function")), ("function", tool)]).serialized(pretty: false)
+            if case .string("function")? = tool["type"] { return CanonicalEncoding.compactJSON(tool) }
+            return CanonicalEncoding.compactJSON(.object([("type", .string("function")), ("function", tool)]))
         }
     }
 
     /// `<tool_call>` blocks for a function-call turn: one per call when the value is a JSON list.
     static func callBlocks(_ content: String) -> String {
-        let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = String(content.trimmingASCIIWhitespace)
         if trimmed.hasPrefix("["), case .array(let calls)? = try? JSONParser.parse(trimmed) {
             return calls.map { "<tool_call>\n\(normalisedCall($0))\n</tool_call>" }.joined(separator: "\n")
         }
@@ -91,11 +98,29 @@ public enum ToolTurns {
     /// A call as `{"name": …, "arguments": {…}}`: OpenAI writes `arguments` as a JSON string, which
     /// is parsed so every call looks alike.
     static func normalisedCall(_ call: JSONValue) -> String {
-        guard case .object(var entries) = call else { return call.serialized(pretty: false) }
+        guard case .object(var entries) = call else { return CanonicalEncoding.compactJSON(call) }
         if let i = entries.firstIndex(where: { $0.0 == "arguments" }), case .string(let text) = entries[i].1,
            let parsed = try? JSONParser.parse(text), case .object = parsed {
             entries[i].1 = parsed
         }
-        return JSONValue.object(entries).serialized(pretty: false)
+        return CanonicalEncoding.compactJSON(.object(entries))
+    }
+}
+
+/// Datasets repeat the same tool descriptions across many records (glaive: a few hundred distinct
+/// lists); their formatted form is remembered (up to 4096, then the cache starts over), which
+/// changes nothing in the output, only its cost.
+final class ToolDescriptionCache: @unchecked Sendable {
+    static let shared = ToolDescriptionCache()
+    private let lock = NSLock()
+    private var entries: [String: [String]] = [:]
+
+    func lookup(_ key: String) -> [String]? { lock.withLock { entries[key] } }
+
+    func store(_ key: String, _ value: [String]) {
+        lock.withLock {
+            if entries.count >= 4096 { entries.removeAll(keepingCapacity: true) }
+            entries[key] = value
+        }
     }
 }
