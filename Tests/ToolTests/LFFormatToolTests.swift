@@ -131,6 +131,33 @@ import TestSupport
         }
     }
 
+    @Test func mixingSamplesShardsAndNearDuplicates() throws {
+        let info = datasets + "/dataset_info.json"
+        let mixed = try Tools.run("lf-format", ["--dataset-info", info, "--dataset", "alpaca_en_demo,identity",
+                                                "--mix", "interleave_under", "--max-samples", "50", "--dedup", "none", "-q"])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        let lines = mixed.stdout.split(separator: "\n")
+        #expect(lines.count == 100)
+        #expect(lines[1].contains("{{name}}"))  // identity's first record comes second
+        let drawn = try Tools.run("lf-format", ["--dataset-info", info, "--dataset", "alpaca_en_demo,identity",
+                                                "--mix", "interleave_under", "--interleave-probs", "0.9,0.1", "--dedup", "none", "-q"])
+        #expect(drawn.status == 0)
+        #expect(drawn.stdout.split(separator: "\n").count > 500)  // stops when identity (91) runs out
+
+        var shards: [Substring] = []
+        for i in 0..<3 {
+            let r = try Tools.run("lf-format", ["--dataset-info", info, "--dataset", "identity", "--shard", "\(i)/3", "-q"])
+            shards += r.stdout.split(separator: "\n")
+        }
+        let whole = try Tools.run("lf-format", ["--dataset-info", info, "--dataset", "identity", "-q"]).stdout.split(separator: "\n")
+        #expect(shards.sorted() == whole.sorted())
+
+        let near = try Tools.run("lf-format", ["--dataset-info", info, "--dataset", "identity", "--dedup-threshold", "0.5", "--json", "-o",
+                                               try Fixtures.temporaryDirectory("lf-format-near").path])
+        #expect(near.status == 0, "\(near.stderr)")
+        #expect(near.stdout.contains(#""near_duplicate":"#))  // identity's answers are templates of each other
+    }
+
     @Test func missingInputIsAnIOError() throws {
         let r = try Tools.run("lf-format", ["/nonexistent/data.jsonl"])
         #expect(r.status == 1)
