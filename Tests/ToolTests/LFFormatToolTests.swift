@@ -107,7 +107,6 @@ import TestSupport
     @Test(arguments: [
         (["x.jsonl", "--split", "0.9,0.1"], "needs -o DIR"),
         (["x.jsonl", "--json"], "--json prints the summary on stdout"),
-        (["x.jsonl", "--tokenizer", "model/"], "issue #4"),
         (["x.jsonl", "--max-tokens", "10"], "need --tokenizer"),
         (["--dataset", "a"], "--dataset needs --dataset-info"),
         (["x.jsonl", "--mode", "qa"], "--pattern"),
@@ -121,6 +120,24 @@ import TestSupport
         #expect(r.status == 2, "\(args): \(r.stderr)")
         #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
         #expect(r.stdout.isEmpty)
+    }
+
+    @Test func tokenLimitsAndTokenChunksUseTheModelsTokenizer() throws {
+        let dir = try Fixtures.temporaryDirectory("lf-format-tool")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = try write(dir, "d.jsonl", #"{"text":"short one"}"# + "\n" + #"{"text":"\#(String(repeating: "many words here ", count: 40))"}"# + "\n")
+        let tokenizer = Fixtures.path("smollm2/tokenizer.json")
+        let limited = try Tools.run("lf-format", [data, "--tokenizer", tokenizer, "--max-tokens", "20", "--json", "-o", dir.path + "/out"])
+        #expect(limited.status == 0, "\(limited.stderr)")
+        #expect(try String(contentsOfFile: dir.path + "/out/train.jsonl", encoding: .utf8).split(separator: "\n").count == 1)
+        let sentences = (1...30).map { "Sentence number \($0) is counted with the model's own tokenizer." }.joined(separator: " ")
+        let docs = try write(dir, "docs.jsonl", #"{"id":"1","source":"a.txt","format":"txt","text":"\#(sentences)"}"# + "\n")
+        let chunks = try Tools.run("lf-format", [docs, "--mode", "text", "--tokenizer", tokenizer, "--chunk-unit", "tokens", "--chunk-size", "64", "--chunk-overlap", "8", "-q"])
+        #expect(chunks.status == 0, "\(chunks.stderr)")
+        #expect(chunks.stdout.split(separator: "\n").count > 3)
+        let missing = try Tools.run("lf-format", [data, "--tokenizer", dir.path + "/no-model", "--max-tokens", "5"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no-model"))
     }
 
     @Test func helpTeaches() throws {
