@@ -18,6 +18,10 @@ let cpuCFlags: [CSetting] = []
 // Swift 6 mode's Sendable checking rejects without adding any safety (each closure owns disjoint rows).
 let swiftSettings: [SwiftSetting] = cpuFlags + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
+// The library is optimised in debug builds too: its kernels run real models in the tests (SmolLM2's
+// greedy answers), which unoptimised Swift makes ~50× slower. Tests and tools stay unoptimised.
+let librarySettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let tools = ["lf-extract", "lf-format", "lf-tokenize", "lf-train", "lf-merge", "lf-gguf", "lf-eval"]
 
 let package = Package(
@@ -42,7 +46,7 @@ let package = Package(
             ],
             path: "Sources/Shared",
             cSettings: cpuCFlags,
-            swiftSettings: swiftSettings),
+            swiftSettings: librarySettings),
     ]
     + tools.map { tool in
         .executableTarget(
