@@ -1,24 +1,10 @@
-import ArgumentParser
-import Shared
-
-@main
-struct LFExtract: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "lf-extract",
-        abstract: "Extract text from documents (PDF, HTML, DOCX, EPUB, Markdown, text) as JSONL records.",
-        discussion: """
-            This stage is not implemented yet (issue #8); running it exits with status 1 and says so.
-
-            \(ExitStatus.helpTable)
-            """,
-        version: LFVersion.string)
-
-    @OptionGroup var common: CommonOptions
-
-    static func main() { CommandMain.run(Self.self) }
-
-    func run() throws {
-        common.apply()
-        throw notBuiltYet("lf-extract", stage: "document extraction", issue: 8)
-    }
-}
+import Extraction
+import Foundation
+var o = ExtractionOptions()
+let r = try Extractor.extract(InputFile(path: CommandLine.arguments[1], explicit: true), options: o)
+let t = r.document.text
+if CommandLine.arguments.count > 2 {
+  let ref = try String(contentsOfFile: CommandLine.arguments[2], encoding: .utf8)
+  let f = TokenF1(candidate: t, reference: ref)
+  print(String(format: "P=%.3f R=%.3f F1=%.3f", f.precision, f.recall, f.f1))
+} else { print(t) }
