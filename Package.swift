@@ -77,7 +77,7 @@ let package = Package(
     }
     + [
         .testTarget(
-            name: "ExtractionTests", dependencies: ["Extraction", "Shared", "TestSupport", "lf-extract"],
+            name: "ExtractionTests", dependencies: ["Extraction", "CLibZip", "Shared", "TestSupport", "lf-extract"],
             path: "Tests/ExtractionTests"),
     ]
     // End-to-end tests run the built binaries, so they depend on every tool.

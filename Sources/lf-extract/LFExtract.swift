@@ -1,10 +1,180 @@
+import ArgumentParser
 import Extraction
 import Foundation
-var o = ExtractionOptions()
-let r = try Extractor.extract(InputFile(path: CommandLine.arguments[1], explicit: true), options: o)
-let t = r.document.text
-if CommandLine.arguments.count > 2 {
-  let ref = try String(contentsOfFile: CommandLine.arguments[2], encoding: .utf8)
-  let f = TokenF1(candidate: t, reference: ref)
-  print(String(format: "P=%.3f R=%.3f F1=%.3f", f.precision, f.recall, f.f1))
-} else { print(t) }
+import Shared
+
+@main
+struct LFExtract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lf-extract",
+        abstract: "Extract text from documents (PDF, HTML, DOCX, EPUB, Markdown, text) as JSONL records.",
+        discussion: """
+            Writes one JSON object per document (or per page, or per chunk) to stdout or -o:
+              {"format":"pdf","id":"<sha256>","pages":14,"source":"a.pdf","text":"…","title":"…"}
+            `id` is the sha256 of the file's bytes; per-page and chunk records append :p<page> and
+            :c<chunk> (pages 1-based, chunks 0-based), so every id is stable and distinct. `text` is
+            UTF-8 in NFC, paragraphs separated by blank lines, headings, lists and tables in
+            Markdown style. A file with the same bytes as an earlier one is skipped and reported.
+
+            Formats, by extension or by content: PDF (poppler's reading order; running headers,
+            footers and page numbers dropped; hyphenation undone; ligatures expanded), HTML and
+            XHTML (libxml2; script, style, nav, aside and footer dropped; with --html main, the
+            default, page chrome and link lists too), DOCX, EPUB, Markdown, plain text (encoding
+            from the BOM, UTF-8, UTF-16, windows-1251 or Latin-1).
+
+            Directories are walked recursively in byte order of the names; hidden entries are
+            skipped. Without --include, files with a known extension (.pdf .html .htm .xhtml .docx
+            .epub .md .markdown .txt) are taken. Globs without a slash match the file name, with a
+            slash the path below the directory; ** spans directories. Files named on the command
+            line are always read; - reads stdin (give --format unless its bytes say).
+
+            A file that cannot be extracted (encrypted without --password, scanned pages without a
+            text layer, truncated or corrupt, a ZIP bomb past --max-unzipped-bytes) is reported on
+            stderr and in the --json summary, and the other files go on. The exit status is then 1,
+            or 0 with --keep-going. With --json the summary goes to stdout when -o names the
+            records' file, else to stderr as the last line.
+
+            Examples:
+              lf-extract docs/ > docs.jsonl
+              lf-extract --include '*.pdf' --exclude 'drafts/**' --jobs 2 -o docs.jsonl papers/
+              lf-extract --per-page --password secret report.pdf
+              curl -s https://example.org/ | lf-extract --format html - > page.jsonl
+              lf-extract --chunk-chars 2000 --overlap 200 book.epub > chunks.jsonl
+
+            \(ExitStatus.helpTable)
+            """,
+        version: LFVersion.string)
+
+    @Argument(help: ArgumentHelp("Files and directories to extract; - for stdin.", valueName: "path"))
+    var paths: [String] = []
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the records to this file (atomically) instead of stdout.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Walk only files matching this glob (repeatable).", valueName: "glob"))
+    var include: [String] = []
+
+    @Option(help: ArgumentHelp("Skip files and directories matching this glob (repeatable).", valueName: "glob"))
+    var exclude: [String] = []
+
+    @Option(help: ArgumentHelp("Read every input as this format: \(DocumentFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
+    var format: String?
+
+    @Flag(help: "One record per PDF page (with `page`); other formats give one record per document.")
+    var perPage = false
+
+    @Option(help: ArgumentHelp("The user password of encrypted PDFs.", valueName: "password"))
+    var password: String?
+
+    @Option(help: ArgumentHelp("HTML: main (drop page chrome, link lists, sidebars) or all (everything visible but script, style, nav, aside, footer).", valueName: "mode"))
+    var html: String = HTMLContent.main.rawValue
+
+    @Option(help: ArgumentHelp("Decode text, Markdown and HTML with this encoding (an iconv name) instead of detecting it.", valueName: "name"))
+    var encoding: String?
+
+    @Flag(help: "Keep PDF lines that repeat at the top or bottom of pages (running headers, footers, page numbers).")
+    var keepHeaders = false
+
+    @Option(help: ArgumentHelp("Cut each record's text into chunks of at most N characters (Unicode code points).", valueName: "N"))
+    var chunkChars: Int?
+
+    @Option(help: ArgumentHelp("Characters shared by consecutive chunks (with --chunk-chars).", valueName: "M"))
+    var overlap: Int = 0
+
+    @Option(help: ArgumentHelp("Files extracted at once (default: the number of cores).", valueName: "n"))
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Most bytes inflated from one DOCX or EPUB container (a ZIP bomb stops there).", valueName: "bytes"))
+    var maxUnzippedBytes: Int = 512 << 20
+
+    @Flag(help: "Exit 0 even when some files could not be extracted (they are still reported).")
+    var keepGoing = false
+
+    @OptionGroup var common: CommonOptions
+
+    static func main() { CommandMain.run(Self.self) }
+
+    func validate() throws {
+        if paths.isEmpty {
+            throw ValidationError("give the files or directories to extract (or - for stdin)")
+        }
+        if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be given only once") }
+        if let format, DocumentFormat(rawValue: format) == nil {
+            throw ValidationError("unknown --format \"\(format)\"; use one of \(DocumentFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if HTMLContent(rawValue: html) == nil { throw ValidationError("--html takes main or all, not \"\(html)\"") }
+        if let chunkChars {
+            if chunkChars < 1 { throw ValidationError("--chunk-chars must be at least 1") }
+            if overlap < 0 || overlap >= chunkChars { throw ValidationError("--overlap must be at least 0 and smaller than --chunk-chars") }
+        } else if overlap != 0 {
+            throw ValidationError("--overlap needs --chunk-chars")
+        }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if maxUnzippedBytes < 1 { throw ValidationError("--max-unzipped-bytes must be positive") }
+        if output == "-" { throw ValidationError("records go to stdout without -o; -o - is not needed") }
+    }
+
+    func run() throws {
+        common.apply()
+        var options = ExtractionOptions()
+        options.password = password
+        options.perPage = perPage
+        options.htmlContent = HTMLContent(rawValue: html) ?? .main
+        options.removeRunningHeaders = !keepHeaders
+        options.maxInflatedBytes = maxUnzippedBytes
+        options.encoding = encoding
+
+        let walker = InputWalker(includes: include.map(Glob.init), excludes: exclude.map(Glob.init))
+        let (files, problems) = walker.expand(paths)
+        for problem in problems {
+            Log.error("lf-extract: \(problem.path): \(problem.message)")
+        }
+        for argument in paths where argument != "-" && !files.contains(where: { $0.path.hasPrefix(argument) }) && !problems.contains(where: { $0.path == argument }) {
+            Log.warning("\(argument): no documents found (known extensions: pdf html htm xhtml docx epub md markdown txt; see --include)")
+        }
+        if files.isEmpty {
+            throw LFError("nothing to extract", hint: problems.isEmpty ? "check the paths and the --include/--exclude globs" : nil)
+        }
+        let stdinBytes = files.contains { $0.path == "-" } ? try readStandardInput() : nil
+
+        let file = try output.map { try AtomicFile(path: $0) }
+        let progress = ProgressReporter("extract", total: files.count, unit: "files")
+        let batch = Batch(inputs: files, options: options, forcedFormat: format.flatMap(DocumentFormat.init(rawValue:)),
+                          chunking: chunkChars.map { Chunking(size: $0, overlap: overlap) }, stdin: stdinBytes,
+                          progress: progress) { line in
+            if let file { try file.write(line) } else { try StandardOutput.write(line) }
+        }
+        var summary = try batch.run(jobs: jobs)
+        try file?.commit()
+        for problem in problems {
+            summary.failures.insert(.init(source: problem.path, kind: "io", message: problem.message, pages: []), at: 0)
+        }
+        let failed = summary.failures.count
+        if common.json {
+            let line = summary.json.serialized(pretty: false) + "\n"
+            if output != nil { try StandardOutput.write(line) } else { Log.writeStderr(line) }
+        } else {
+            Log.info("lf-extract: \(summary.extracted) of \(files.count) file\(files.count == 1 ? "" : "s") extracted, \(summary.records) record\(summary.records == 1 ? "" : "s")"
+                     + (failed > 0 ? ", \(failed) failed" : "")
+                     + (summary.duplicates.isEmpty ? "" : ", \(summary.duplicates.count) duplicate\(summary.duplicates.count == 1 ? "" : "s") skipped"))
+        }
+        if failed > 0 && !keepGoing {
+            throw ExitCode(ExitStatus.failure.rawValue)
+        }
+    }
+
+    private func readStandardInput() throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LFError.io("read", path: "<stdin>")
+            }
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return bytes
+    }
+}

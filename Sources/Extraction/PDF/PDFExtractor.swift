@@ -30,8 +30,10 @@ enum PDFExtractor {
         let needsOCR = textless.filter { $0.imageCount > 0 }.map(\.number)
         if textless.count == pages.count {
             if !needsOCR.isEmpty {
-                let what = pageCount == 1 ? "its page" : (needsOCR.count == pageCount ? "all \(pageCount) pages" : "pages \(pageRanges(needsOCR))")
-                throw ExtractionError(.needsOCR, "no extractable text: image-only (scanned) PDF, \(what) need\(needsOCR.count == 1 && pageCount == 1 ? "s" : "") OCR (page\(needsOCR.count == 1 ? "" : "s") \(pageRanges(needsOCR)))",
+                let what = needsOCR.count == pageCount
+                    ? (pageCount == 1 ? "its only page" : "all \(pageCount) pages")
+                    : "page\(needsOCR.count == 1 ? "" : "s") \(pageRanges(needsOCR)) of \(pageCount) (the others are blank)"
+                throw ExtractionError(.needsOCR, "no extractable text: image-only (scanned) PDF, \(what) need\(needsOCR.count == 1 ? "s" : "") OCR (no text layer on page\(needsOCR.count == 1 ? "" : "s") \(pageRanges(needsOCR)))",
                                       hint: "run OCR first (for example ocrmypdf) and extract the result", pages: needsOCR)
             }
             throw ExtractionError(.empty, "no text: the PDF's \(pageCount) page\(pageCount == 1 ? " is" : "s are") blank",
@@ -56,7 +58,8 @@ enum PDFExtractor {
         var hyphenation = Hyphenation()
         for page in pages { for line in page.lines { hyphenation.learn(line.scalars) } }
         let bodyHeight = Self.bodyHeight(pages)
-        let pageBlocks = pages.map { PDFParagraphs.group($0.lines, bodyHeight: bodyHeight) }
+        let linePitch = Self.linePitch(pages)
+        let pageBlocks = pages.map { PDFParagraphs.group($0.lines, bodyHeight: bodyHeight, linePitch: linePitch) }
         let headingLevels = Self.headingLevels(pageBlocks)
 
         let pageTexts: [PageText]
@@ -88,6 +91,25 @@ enum PDFExtractor {
         return Double(best.key) / 2
     }
 
+    /// The most common distance between consecutive lines of the same size that overlap
+    /// horizontally, in line heights: 1.2 or so for single-spaced text, 2 or more for double spacing.
+    static func linePitch(_ pages: [PDFPageLines]) -> Double {
+        var histogram: [Int: Int] = [:]
+        for page in pages {
+            let lines = page.lines.filter { !$0.isFurniture }
+            for (a, b) in zip(lines, lines.dropFirst()) {
+                let h = max(a.height, b.height)
+                guard h > 0, abs(a.height - b.height) < 0.1 * h, b.x1 < a.x2, a.x1 < b.x2 else { continue }
+                let ratio = (b.y1 - a.y1) / h
+                guard ratio > 0.8 && ratio < 4 else { continue }
+                histogram[Int((ratio * 20).rounded()), default: 0] += 1
+            }
+        }
+        guard let best = histogram.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }),
+              best.value >= 3 else { return 1.2 }
+        return Double(best.key) / 20
+    }
+
     /// Heading sizes, largest first, mapped to Markdown levels 1…4.
     static func headingLevels(_ pageBlocks: [[PDFBlock]]) -> [Int: Int] {
         var sizes = Set<Int>()
@@ -97,21 +119,26 @@ enum PDFExtractor {
         return levels
     }
 
-    /// The blocks of all pages in order, with a text block that runs on to the next page (no
-    /// sentence end, the next page starts in lowercase) merged with its continuation.
+    /// The blocks of all pages in order, with a text block that runs on to the next page merged
+    /// with its continuation: it ends without a sentence end, and the next page starts in lowercase
+    /// or its own last line ran to the right margin (the sentence was cut by the page break).
     static func joinAcrossPages(_ pageBlocks: [[PDFBlock]]) -> [PDFBlock] {
         var all: [PDFBlock] = []
         for blocks in pageBlocks {
             for (i, block) in blocks.enumerated() {
                 if i == 0, block.kind == .text, let last = all.last, last.kind == .text || last.kind == .listItem,
-                   let end = last.lines.last?.scalars.last(where: { $0 != " " }),
+                   let lastLine = last.lines.last, let end = lastLine.scalars.last(where: { $0 != " " }),
                    !".:!?".unicodeScalars.contains(end),
-                   let start = block.lines.first?.scalars.first(where: { $0 != " " }),
-                   start.properties.isLowercase {
-                    all[all.count - 1].lines += block.lines
-                } else {
-                    all.append(block)
+                   let start = block.lines.first?.scalars.first(where: { $0 != " " }) {
+                    let right = last.lines.map(\.x2).max() ?? lastLine.x2
+                    let width = right - (last.lines.map(\.x1).min() ?? lastLine.x1)
+                    let fullLine = last.lines.count >= 2 && right - lastLine.x2 < 0.05 * width
+                    if start.properties.isLowercase || fullLine {
+                        all[all.count - 1].lines += block.lines
+                        continue
+                    }
                 }
+                all.append(block)
             }
         }
         return all

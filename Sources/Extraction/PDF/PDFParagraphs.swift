@@ -13,13 +13,13 @@ struct PDFBlock {
 ///
 /// A new block starts when the next line
 /// - lies above the previous one or to its right (a new column or a text box),
-/// - is separated by more vertical space than line spacing explains,
+/// - is further down than the document's line spacing explains,
 /// - changes font size (a heading, a footnote),
 /// - is indented against the previous line (a paragraph's first line),
 /// - follows a short line that ends a sentence,
 /// - or begins with a list marker.
 enum PDFParagraphs {
-    static func group(_ lines: [PDFLine], bodyHeight: Double) -> [PDFBlock] {
+    static func group(_ lines: [PDFLine], bodyHeight: Double, linePitch: Double = 1.2) -> [PDFBlock] {
         var blocks: [PDFBlock] = []
         var current: [PDFLine] = []
         var currentRight = 0.0
@@ -32,7 +32,7 @@ enum PDFParagraphs {
         for line in lines where !line.isFurniture && !line.isBlank {
             if let previous = current.last {
                 let right = max(currentRight, previous.x2, line.x2)
-                if startsNewBlock(previous, line, right: right, bodyHeight: bodyHeight, first: current.first ?? previous) {
+                if startsNewBlock(previous, line, right: right, bodyHeight: bodyHeight, linePitch: linePitch, first: current.first ?? previous) {
                     flush()
                 }
             }
@@ -43,20 +43,22 @@ enum PDFParagraphs {
         return blocks
     }
 
-    static func startsNewBlock(_ a: PDFLine, _ b: PDFLine, right: Double, bodyHeight: Double, first: PDFLine) -> Bool {
+    /// `linePitch` is the document's usual distance from one line to the next, in line heights
+    /// (about 1.2 for single spacing, 2 for double spacing).
+    static func startsNewBlock(_ a: PDFLine, _ b: PDFLine, right: Double, bodyHeight: Double, linePitch: Double,
+                               first: PDFLine) -> Bool {
         let h = max(a.height, b.height, 1)
         // Above the previous line, or beside it: another column or box.
         if b.y1 < a.y1 - 0.5 * h || b.x1 > a.x2 + h { return true }
         // More space than the line spacing.
-        let gap = b.y1 - a.y2
-        if gap > 0.75 * h { return true }
+        if b.y1 - a.y1 > (linePitch * 1.3 + 0.15) * h { return true }
         // A different font size.
         if abs(a.height - b.height) > 0.18 * h { return true }
         if isListMarker(b.scalars) { return true }
         let isLarge = a.height >= 1.15 * bodyHeight
         // Indented against the previous line: a new paragraph (headings are often centred, so
-        // their lines are not compared this way).
-        if !isLarge && b.x1 - a.x1 > 0.6 * h && b.x1 - a.x1 < 8 * h && a.x1 <= first.x1 + 0.1 * h { return true }
+        // their lines are not compared this way, and list items hang their continuation lines).
+        if !isLarge && !isListMarker(first.scalars) && b.x1 - a.x1 > 0.6 * h && b.x1 - a.x1 < 8 * h && a.x1 <= first.x1 + 0.1 * h { return true }
         // A short line that ends a sentence ends its paragraph.
         let width = right - min(a.x1, b.x1)
         if width > 0, right - a.x2 > 0.12 * width, let end = a.scalars.last(where: { $0 != " " }),

@@ -13,19 +13,19 @@ final class PopplerDocument {
     /// Opens the file at `path`, or `data` when given (stdin). Throws `ExtractionError` for a wrong or
     /// missing password (`encrypted`) and for a file poppler cannot open (`damaged`).
     init(path: String, data: [UInt8]?, password: String?) throws {
-        var error: UnsafeMutablePointer<GError>?
-        var held: OpaquePointer?
-        let opened: OpaquePointer?
-        if let data {
-            held = data.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }
-            opened = poppler_document_new_from_bytes(held, password, &error)
-        } else {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd < 0 {
-                throw ExtractionError(.io, "cannot open: \(String(cString: strerror(errno)))")
+        var (opened, held, error) = try Self.open(path: path, data: data, password: password)
+        if opened == nil, password != nil, let e = error, !Self.isEncryptedError(e) {
+            // poppler-glib reports some wrong passwords as damage (it retries the password in
+            // another encoding on a stream it has already read). Without a password, an encrypted
+            // file says so, which tells a wrong password from a damaged file.
+            let (_, retryHeld, retryError) = try Self.open(path: path, data: data, password: nil)
+            if let retryHeld { g_bytes_unref(retryHeld) }
+            if let retryError, Self.isEncryptedError(retryError) {
+                g_error_free(e)
+                error = retryError
+            } else if let retryError {
+                g_error_free(retryError)
             }
-            // poppler owns the descriptor from here on and closes it, also when opening fails.
-            opened = poppler_document_new_from_fd(fd, password, &error)
         }
         guard let opened else {
             if let held { g_bytes_unref(held) }
@@ -34,6 +34,27 @@ final class PopplerDocument {
         if let error { g_error_free(error) }
         document = opened
         bytes = held
+    }
+
+    private static func open(path: String, data: [UInt8]?, password: String?) throws
+        -> (OpaquePointer?, OpaquePointer?, UnsafeMutablePointer<GError>?) {
+        var error: UnsafeMutablePointer<GError>?
+        if let data {
+            let held = data.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }
+            let opened = poppler_document_new_from_bytes(held, password, &error)
+            return (opened, held, error)
+        }
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            throw ExtractionError(.io, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        // poppler owns the descriptor from here on and closes it, also when opening fails.
+        let opened = poppler_document_new_from_fd(fd, password, &error)
+        return (opened, nil, error)
+    }
+
+    private static func isEncryptedError(_ error: UnsafeMutablePointer<GError>) -> Bool {
+        error.pointee.domain == poppler_error_quark() && Int(error.pointee.code) == Int(POPPLER_ERROR_ENCRYPTED.rawValue)
     }
 
     deinit {

@@ -59,8 +59,9 @@ public enum TextDecoding {
     /// every other byte is NUL, windows-1251 when non-ASCII letters come in runs (Cyrillic words),
     /// otherwise windows-1252 (a superset of Latin-1's printable characters).
     public static func detect(_ raw: UnsafeRawBufferPointer) -> String {
-        if isValidUTF8(raw) { return "utf-8" }
+        // UTF-16 first: its NULs are valid UTF-8.
         if let utf16 = utf16WithoutBOM(raw) { return utf16 }
+        if isValidUTF8(raw) { return "utf-8" }
         // Cyrillic text in a single-byte encoding is mostly bytes ≥ 0xC0 next to each other; Latin
         // text has isolated accented letters between ASCII ones.
         var high = 0, highRuns = 0
@@ -77,20 +78,25 @@ public enum TextDecoding {
         return "windows-1252"
     }
 
-    /// UTF-16 detected from NUL bytes in the first 4 KiB: mostly at odd offsets (little-endian
-    /// ASCII) or at even offsets (big-endian).
+    /// UTF-16 detected from the first 4 KiB: NUL bytes at most odd offsets and printable ASCII at
+    /// the even ones (little-endian text in a Latin script), or the other way round (big-endian).
     static func utf16WithoutBOM(_ raw: UnsafeRawBufferPointer) -> String? {
         let n = min(raw.count, 4096) & ~1
-        guard n >= 4 else { return nil }
-        var evenZeros = 0, oddZeros = 0
+        guard n >= 8 else { return nil }
+        var evenZeros = 0, oddZeros = 0, evenPrintable = 0, oddPrintable = 0
         for i in stride(from: 0, to: n, by: 2) {
-            if raw[i] == 0 { evenZeros += 1 }
-            if raw[i + 1] == 0 { oddZeros += 1 }
+            let e = raw[i], o = raw[i + 1]
+            if e == 0 { evenZeros += 1 } else if isPrintableASCII(e) { evenPrintable += 1 }
+            if o == 0 { oddZeros += 1 } else if isPrintableASCII(o) { oddPrintable += 1 }
         }
         let pairs = n / 2
-        if oddZeros * 10 >= pairs * 4 && evenZeros * 10 < pairs { return "utf-16le" }
-        if evenZeros * 10 >= pairs * 4 && oddZeros * 10 < pairs { return "utf-16be" }
+        if oddZeros * 10 >= pairs * 4 && evenZeros * 10 < pairs && evenPrintable * 10 >= pairs * 7 { return "utf-16le" }
+        if evenZeros * 10 >= pairs * 4 && oddZeros * 10 < pairs && oddPrintable * 10 >= pairs * 7 { return "utf-16be" }
         return nil
+    }
+
+    private static func isPrintableASCII(_ b: UInt8) -> Bool {
+        (b >= 0x20 && b < 0x7F) || b == 0x09 || b == 0x0A || b == 0x0D || b >= 0xA0
     }
 
     public static func isValidUTF8(_ raw: UnsafeRawBufferPointer) -> Bool {

@@ -40,15 +40,21 @@ final class XTree {
     }
 
     var root: XNode? {
-        xmlDocGetRootElement(document).map { XNode($0) }
+        xmlDocGetRootElement(document).map { XNode($0, owner: self) }
     }
 }
 
-/// A borrowed view of one libxml2 node.
+/// A view of one libxml2 node. It holds its tree, so the tree lives as long as any node of it is
+/// in use (Swift may release a local the moment after its last use, which would otherwise free the
+/// document under a node still being read).
 struct XNode {
     let pointer: xmlNodePtr
+    let owner: XTree
 
-    init(_ pointer: xmlNodePtr) { self.pointer = pointer }
+    init(_ pointer: xmlNodePtr, owner: XTree) {
+        self.pointer = pointer
+        self.owner = owner
+    }
 
     var isElement: Bool { pointer.pointee.type == XML_ELEMENT_NODE }
     var isText: Bool { pointer.pointee.type == XML_TEXT_NODE || pointer.pointee.type == XML_CDATA_SECTION_NODE }
@@ -77,11 +83,11 @@ struct XNode {
         return String(cString: raw)
     }
 
-    var children: XChildren { XChildren(first: pointer.pointee.children) }
+    var children: XChildren { XChildren(first: pointer.pointee.children, owner: owner) }
 
     var parent: XNode? {
         guard let p = pointer.pointee.parent, p.pointee.type == XML_ELEMENT_NODE else { return nil }
-        return XNode(p)
+        return XNode(p, owner: owner)
     }
 
     /// The value of the attribute whose local name is `name` (any namespace; HTML names compared
@@ -139,13 +145,18 @@ struct XNode {
 
 struct XChildren: Sequence {
     let first: xmlNodePtr?
+    let owner: XTree
 
-    func makeIterator() -> AnyIterator<XNode> {
-        var current = first
-        return AnyIterator {
+    struct Iterator: IteratorProtocol {
+        var current: xmlNodePtr?
+        let owner: XTree
+
+        mutating func next() -> XNode? {
             guard let node = current else { return nil }
             current = node.pointee.next
-            return XNode(node)
+            return XNode(node, owner: owner)
         }
     }
+
+    func makeIterator() -> Iterator { Iterator(current: first, owner: owner) }
 }
