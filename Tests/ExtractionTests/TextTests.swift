@@ -1,6 +1,7 @@
 @testable import Extraction
 import Foundation
 import Testing
+import TestSupport
 
 /// Encodings, clean-up, reflow, hyphenation, running headers, chunking and globs on small inputs.
 @Suite struct TextTests {
@@ -30,6 +31,36 @@ import Testing
         #expect(try decode([0xEF, 0xBB, 0xBF, 0x61], declared: "windows-1251").text == "a")
         #expect(try decode(latin1, declared: "utf-8").encoding == "windows-1252")
         #expect(throws: ExtractionError.self) { try TextDecoding.decode([0x61], forced: "no-such-charset") }
+    }
+
+    /// Streaming in small pieces gives the same text as one big piece, whatever the encoding, and
+    /// lines longer than a piece are cut between characters.
+    @Test func streamedTextMatchesWholeText() throws {
+        let dir = try Fixtures.temporaryDirectory("lf-stream")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dev = Fixtures.shared.appendingPathComponent("corpus/dev")
+        var files = ["txt-latin1-french-gutenberg.txt", "txt-utf16le-bom-multiscript.txt", "txt-utf8-bom-french-gutenberg.txt"].map {
+            dev.appendingPathComponent($0).path
+        }
+        let noNewlines: [(String, [UInt8])] = [
+            ("utf8.txt", Array(String(repeating: "é漢🙂 ", count: 3000).utf8)),
+            ("utf16.txt", [0xFF, 0xFE] + Array(String(repeating: "a🙂é", count: 3000).utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }),
+            ("crlf.txt", Array(String(repeating: "line one\r\nline two\r", count: 2000).utf8)),
+        ]
+        for (name, bytes) in noNewlines {
+            let path = dir.appendingPathComponent(name).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        let options = ExtractionOptions()
+        for path in files {
+            let whole = try PlainTextExtractor.extract(path: path, options: options).text
+            for piece in [61, 1000, 4096] {
+                let streamed = try PlainTextExtractor.extract(path: path, options: options, pieceSize: piece).text
+                #expect(streamed == whole, "\(path) in pieces of \(piece)")
+            }
+            #expect(!whole.contains("\u{FFFD}"), "\(path)")
+        }
     }
 
     @Test func cleanUp() {

@@ -31,8 +31,9 @@ public enum Extractor {
             (sha, head) = try hashFile(input.path)
         }
         let format = try forcedFormat ?? detectFormat(path: input.path, head: head, isStdin: isStdin, explicit: input.explicit)
-        // Everything but PDF is parsed from memory; PDFs are read by poppler from the descriptor.
-        if format != .pdf && bytes == nil {
+        // HTML and Markdown are parsed from memory. poppler and libzip read PDFs, DOCX and EPUB from
+        // the file, and text is streamed.
+        if (format == .html || format == .markdown) && bytes == nil {
             bytes = try readFile(input.path)
         }
         let document: ExtractedDocument
@@ -42,7 +43,9 @@ public enum Extractor {
         case .docx: document = try DOCXExtractor.extract(path: input.path, data: isStdin ? bytes : nil, options: options)
         case .epub: document = try EPUBExtractor.extract(path: input.path, data: isStdin ? bytes : nil, options: options)
         case .markdown: document = try MarkdownExtractor.extract(bytes ?? [], options: options)
-        case .text: document = try PlainTextExtractor.extract(bytes ?? [], options: options)
+        case .text:
+            document = try bytes.map { try PlainTextExtractor.extract($0, options: options) }
+                ?? PlainTextExtractor.extract(path: input.path, options: options)
         }
         if document.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw ExtractionError(.empty, "no text: the \(format.rawValue) document holds no text",

@@ -99,6 +99,17 @@ public enum TextDecoding {
         (b >= 0x20 && b < 0x7F) || b == 0x09 || b == 0x0A || b == 0x0D || b >= 0xA0
     }
 
+    /// The length of the longest prefix of `raw` that does not end inside a UTF-8 sequence.
+    static func utf8Boundary(_ raw: UnsafeRawBufferPointer) -> Int {
+        var i = raw.count
+        var continuation = 0
+        while i > 0 && continuation < 3 && raw[i - 1] & 0xC0 == 0x80 { i -= 1; continuation += 1 }
+        guard i > 0 else { return raw.count }
+        let lead = raw[i - 1]
+        let length = lead >= 0xF0 ? 4 : (lead >= 0xE0 ? 3 : (lead >= 0xC0 ? 2 : 1))
+        return length > continuation + 1 ? i - 1 : raw.count
+    }
+
     public static func isValidUTF8(_ raw: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         let n = raw.count
