@@ -30,7 +30,16 @@ public enum Extractor {
         } else {
             (sha, head) = try hashFile(input.path)
         }
-        let format = try forcedFormat ?? detectFormat(path: input.path, head: head, isStdin: isStdin, explicit: input.explicit)
+        var format: DocumentFormat
+        if let forcedFormat {
+            format = forcedFormat
+        } else if DocumentFormat.fromExtension(of: input.path) == nil || isStdin,
+                  head.starts(with: [0x50, 0x4B, 0x03, 0x04]), DocumentFormat.sniff(head) == nil {
+            // A ZIP whose first entries do not say what it is: look at its directory.
+            format = try zipFormat(path: input.path, data: bytes)
+        } else {
+            format = try detectFormat(path: input.path, head: head, isStdin: isStdin, explicit: input.explicit)
+        }
         // HTML and Markdown are parsed from memory. poppler and libzip read PDFs, DOCX and EPUB from
         // the file, and text is streamed.
         if (format == .html || format == .markdown) && bytes == nil {
@@ -66,6 +75,15 @@ public enum Extractor {
         }
         if looksLikeText(head) { return .text }
         throw ExtractionError(.unsupported, "unknown format: binary data with no known signature",
+                              hint: "lf-extract reads pdf, html, docx, epub, md and txt; name the format with --format if it is one of them")
+    }
+
+    /// DOCX when the ZIP holds word/document.xml, EPUB when it holds META-INF/container.xml.
+    static func zipFormat(path: String, data: [UInt8]?) throws -> DocumentFormat {
+        let zip = try ZipArchive(path: path, data: data, kind: "ZIP", maxInflatedBytes: 0, maxEntries: Int.max)
+        if zip.contains("word/document.xml") { return .docx }
+        if zip.contains("META-INF/container.xml") || zip.contains("mimetype") { return .epub }
+        throw ExtractionError(.unsupported, "a ZIP file that is neither DOCX nor EPUB",
                               hint: "lf-extract reads pdf, html, docx, epub, md and txt; name the format with --format if it is one of them")
     }
 

@@ -246,9 +246,17 @@ struct DOCXBodyReader {
             case "del", "delText", "instrText", "pPr", "rPr", "fldChar", "footnoteReference", "endnoteReference", "commentReference":
                 continue
             case "docPr":
-                if let d = child.attribute("descr")?.trimmingCharacters(in: .whitespacesAndNewlines), !d.isEmpty {
-                    images.append(d.replacingOccurrences(of: "\n", with: " "))
+                if let d = child.attribute("descr"), !d.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    images.append(d.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).joined(separator: " "))
                 }
+            case "AlternateContent":
+                // The same content twice (a DrawingML text box and its VML fallback): read one.
+                if let choice = child.child("Choice") ?? child.child("Fallback") { runs(choice, into: &writer, images: &images) }
+            case "p":
+                // A paragraph inside a text box: its own line.
+                writer.lineBreak()
+                runs(child, into: &writer, images: &images)
+                writer.lineBreak()
             default:
                 runs(child, into: &writer, images: &images)
             }

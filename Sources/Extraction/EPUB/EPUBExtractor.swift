@@ -34,11 +34,13 @@ enum EPUBExtractor {
 
         var parts: [String] = []
         var missing: [String] = []
+        var matter = Set<String>()
         for href in spine {
             guard let bytes = try zip.read(href) else { missing.append(href); continue }
             let blocks: [Block]
             if let tree = XTree.xml(bytes, recover: false), let root = tree.root {
                 blocks = HTMLConverter.convert(root: root, mode: .all).blocks
+                matter.formUnion(Self.matterTypes(root))
             } else {
                 let decoded = try TextDecoding.decode(bytes, declared: HTMLExtractor.declaredCharset(bytes))
                 guard let tree = XTree.html(Array(decoded.text.utf8)), let root = tree.root else { continue }
@@ -51,8 +53,33 @@ enum EPUBExtractor {
         if !missing.isEmpty {
             warnings.append("the spine names \(missing.count) document\(missing.count == 1 ? "" : "s") missing from the container: \(missing.prefix(3).joined(separator: ", "))")
         }
-        return ExtractedDocument(format: .epub, title: title.map(TextCleanup.clean), text: text,
-                                 meta: [("spine_documents", .int(spine.count))], warnings: warnings)
+        var meta: [(String, JSONValue)] = [("spine_documents", .int(spine.count))]
+        if !matter.isEmpty { meta.append(("epub_matter", .array(matter.sorted().map { .string($0) }))) }
+        return ExtractedDocument(format: .epub, title: title.map(TextCleanup.clean), text: text, meta: meta, warnings: warnings)
+    }
+
+    /// Publisher's front and back matter kept in the text (EPUB 3 structural semantics, `epub:type`
+    /// on the body or its sections): imprint, colophon, copyright page, title pages, table of
+    /// contents. The text keeps them, as pandoc does; `meta.epub_matter` names them so that a
+    /// consumer can tell.
+    static func matterTypes(_ root: XNode) -> Set<String> {
+        let known: Set<String> = ["imprint", "colophon", "copyright-page", "titlepage", "halftitlepage", "toc",
+                                  "landmarks", "loi", "lot", "uncopyright", "acknowledgments", "frontmatter", "backmatter"]
+        var found = Set<String>()
+        var stack = root.descendants("body")
+        var depth = 0
+        while !stack.isEmpty && depth < 3 {
+            var next: [XNode] = []
+            for node in stack {
+                if let types = node.attribute("type") {
+                    for t in types.split(separator: " ") where known.contains(String(t)) { found.insert(String(t)) }
+                }
+                next += node.elements.filter { ["section", "article", "div", "nav"].contains($0.name) }
+            }
+            stack = next
+            depth += 1
+        }
+        return found
     }
 
     /// The package document's path from META-INF/container.xml, or the first `.opf` in the archive.

@@ -219,10 +219,10 @@ struct HTMLConverter {
             endBlock()
             table(node)
         case "td", "th":
-            // Cells of a layout table (data tables are read whole by `table`).
+            // Cells of a layout table (data tables are read whole by `table`): the cells of a row
+            // run on as one paragraph unless they hold blocks of their own.
             visitChildren(node)
             writer.space()
-            if !blockChildren(node) { endBlock() }
         case "tr":
             visitChildren(node)
             endBlock()
@@ -262,7 +262,7 @@ struct HTMLConverter {
         let isLayout = rows.contains { row in
             row.children.contains { cell in
                 cell.isElement && cellNames.contains(cell.name)
-                    && (cell.descendants("table").count > 0 || cell.descendants("TABLE").count > 0 || blockChildren(cell))
+                    && (!cell.descendants("table").isEmpty || blockChildren(cell))
             }
         } || rows.count == 0
         if isLayout {
