@@ -9,37 +9,40 @@ struct LFExtract: ParsableCommand {
         commandName: "lf-extract",
         abstract: "Extract text from documents (PDF, HTML, DOCX, EPUB, Markdown, text) as JSONL records.",
         discussion: """
-            Writes one JSON object per document (or per page, or per chunk) to stdout or -o:
-              {"format":"pdf","id":"<sha256>","pages":14,"source":"a.pdf","text":"…","title":"…"}
-            `id` is the sha256 of the file's bytes; per-page and chunk records append :p<page> and
-            :c<chunk> (pages 1-based, chunks 0-based), so every id is stable and distinct. `text` is
-            UTF-8 in NFC, paragraphs separated by blank lines, headings, lists and tables in
-            Markdown style. A file with the same bytes as an earlier one is skipped and reported.
+            Writes one JSON object per document (or per page, or per chunk):
+              {"format":"pdf","id":"<sha256>","pages":2,"source":"a.pdf","text":"…"}
+            `id` is the sha256 of the file's bytes; per-page and chunk records
+            append :p<page> and :c<chunk> (pages from 1, chunks from 0), so ids
+            are stable and distinct. `text` is UTF-8 NFC, paragraphs separated by
+            blank lines, headings, lists and tables in Markdown. A file whose bytes
+            repeat an earlier one is skipped and reported.
 
-            Formats, by extension or by content: PDF (poppler's reading order; running headers,
-            footers and page numbers dropped; hyphenation undone; ligatures expanded), HTML and
-            XHTML (libxml2; script, style, nav, aside and footer dropped; with --html main, the
-            default, page chrome and link lists too), DOCX, EPUB, Markdown, plain text (encoding
-            from the BOM, UTF-8, UTF-16, windows-1251 or Latin-1).
+            PDF: poppler's reading order, running headers, footers and page
+            numbers dropped, hyphenation undone, ligatures expanded. HTML: libxml2;
+            script, style, nav, aside, footer dropped, and with --html main (the
+            default) page chrome and link lists too. DOCX, EPUB, Markdown, and
+            text with its encoding detected (BOM, UTF-8, UTF-16, windows-1251,
+            Latin-1).
 
-            Directories are walked recursively in byte order of the names; hidden entries are
-            skipped. Without --include, files with a known extension (.pdf .html .htm .xhtml .docx
-            .epub .md .markdown .txt) are taken. Globs without a slash match the file name, with a
-            slash the path below the directory; ** spans directories. Files named on the command
-            line are always read; - reads stdin (give --format unless its bytes say).
+            Directories are walked recursively in byte order; hidden entries are
+            skipped. Without --include, files with a known extension are taken
+            (.pdf .html .htm .xhtml .docx .epub .md .markdown .txt). A glob without
+            a slash matches the file name, with a slash the path below the
+            directory; ** spans directories. Files named on the command line are
+            always read; - reads stdin.
 
-            A file that cannot be extracted (encrypted without --password, scanned pages without a
-            text layer, truncated or corrupt, a ZIP bomb past --max-unzipped-bytes) is reported on
-            stderr and in the --json summary, and the other files go on. The exit status is then 1,
-            or 0 with --keep-going. With --json the summary goes to stdout when -o names the
-            records' file, else to stderr as the last line.
+            A file that cannot be extracted (encrypted without --password, pages
+            with no text layer, truncated or corrupt, a ZIP bomb) is reported on
+            stderr and in the --json summary, and the others go on; the exit status
+            is then 1, or 0 with --keep-going. The --json summary goes to stdout
+            when -o names the records' file, else to stderr as the last line.
 
             Examples:
               lf-extract docs/ > docs.jsonl
-              lf-extract --include '*.pdf' --exclude 'drafts/**' --jobs 2 -o docs.jsonl papers/
+              lf-extract --include '*.pdf' --exclude 'drafts/**' -o d.jsonl papers/
               lf-extract --per-page --password secret report.pdf
-              curl -s https://example.org/ | lf-extract --format html - > page.jsonl
-              lf-extract --chunk-chars 2000 --overlap 200 book.epub > chunks.jsonl
+              curl -s https://example.org/ | lf-extract --format html -
+              lf-extract --chunk-chars 2000 --overlap 200 book.epub
 
             \(ExitStatus.helpTable)
             """,
