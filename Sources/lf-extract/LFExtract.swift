@@ -98,9 +98,6 @@ struct LFExtract: ParsableCommand {
     static func main() { CommandMain.run(Self.self) }
 
     func validate() throws {
-        if paths.isEmpty {
-            throw ValidationError("give the files or directories to extract (or - for stdin)")
-        }
         if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be given only once") }
         if let format, DocumentFormat(rawValue: format) == nil {
             throw ValidationError("unknown --format \"\(format)\"; use one of \(DocumentFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -119,6 +116,11 @@ struct LFExtract: ParsableCommand {
 
     func run() throws {
         common.apply()
+        // Checked here rather than in validate(), which would hide an unknown option's own message.
+        if paths.isEmpty {
+            throw LFError.usage("give the files or directories to extract (or - for stdin)",
+                                hint: "lf-extract docs/ > docs.jsonl; see lf-extract --help")
+        }
         var options = ExtractionOptions()
         options.password = password
         options.perPage = perPage

@@ -36,7 +36,7 @@ import TestSupport
         return text.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{0C}"))).isEmpty ? nil : text
     }
 
-    static func extract(_ name: String, password: String? = nil) throws -> Extraction {
+    static func extract(_ name: String, password: String? = nil) throws -> ExtractionResult {
         var options = ExtractionOptions()
         options.password = password
         return try Extractor.extract(InputFile(path: dev.appendingPathComponent(name).path, explicit: true), options: options)

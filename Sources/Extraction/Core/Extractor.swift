@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 /// One input read and extracted: its content hash and what it gave.
-public struct Extraction: Sendable {
+public struct ExtractionResult: Sendable {
     public var sha256: String
     public var format: DocumentFormat
     public var document: ExtractedDocument
@@ -17,7 +17,7 @@ public enum Extractor {
     /// Extracts `input`. `stdin` holds the bytes when `input.path` is `-`. `forcedFormat` (from
     /// `--format`) skips detection. Throws `ExtractionError`.
     public static func extract(_ input: InputFile, stdin: [UInt8]? = nil, forcedFormat: DocumentFormat? = nil,
-                               options: ExtractionOptions) throws -> Extraction {
+                               options: ExtractionOptions) throws -> ExtractionResult {
         let isStdin = input.path == "-"
         let head: [UInt8]
         let sha: String
@@ -60,7 +60,7 @@ public enum Extractor {
             throw ExtractionError(.empty, "no text: the \(format.rawValue) document holds no text",
                                   hint: "nothing to extract; leave the file out")
         }
-        return Extraction(sha256: sha, format: format, document: document)
+        return ExtractionResult(sha256: sha, format: format, document: document)
     }
 
     /// The format of a file: its extension when it names one, else what its first bytes say. A
