@@ -5,7 +5,7 @@ import Foundation
 /// "com-" + "pile" becomes "compile"; "trace-" + "based" stays "trace-based" when the document
 /// also writes "trace-based" inside a line (a real compound split at its hyphen); "Jean-" +
 /// "Pierre" keeps its hyphen (the next line does not start with a lowercase letter). A soft hyphen
-/// (U+00AD) at a line end is always removed.
+/// (U+00AD) at a line end is always removed, and "2023-" + "0379" becomes "2023-0379".
 struct Hyphenation {
     /// Lowercased hyphenated compounds seen inside lines, e.g. "trace-based".
     private(set) var compounds = Set<String>()
@@ -52,8 +52,19 @@ struct Hyphenation {
             text.append(contentsOf: next[start...])
             return
         }
+        // "2023-" + "0379", "ISO-" + "8859": a hyphen after a digit or before a digit or capital
+        // joins without a space.
+        if Self.isHyphen(last), text.count >= 2, Self.isAlphanumeric(text[text.count - 2]),
+           Self.isAlphanumeric(next[start]), !next[start].properties.isLowercase {
+            text.append(contentsOf: next[start...])
+            return
+        }
         text.append(" ")
         text.append(contentsOf: next[start...])
+    }
+
+    static func isAlphanumeric(_ s: Unicode.Scalar) -> Bool {
+        isLetter(s) || (s.value >= 0x30 && s.value <= 0x39)
     }
 
     static func isHyphen(_ s: Unicode.Scalar) -> Bool { s == "-" || s == "\u{2010}" }

@@ -144,6 +144,26 @@ enum PDFExtractor {
         return all
     }
 
+    /// Dot leaders of forms and tables of contents ("Name ……………………", "Intro ........ 3") become
+    /// one ellipsis: the run of dots is layout, not text.
+    static func collapseLeaders(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "…" || $0 == "." }) else { return text }
+        var out = String.UnicodeScalarView()
+        var run: [Unicode.Scalar] = []
+        func flush() {
+            let dots = run.reduce(0) { $0 + ($1 == "…" ? 3 : 1) }
+            if dots >= 6 { out.append("…") } else { out.append(contentsOf: run) }
+            run = []
+        }
+        for s in text.unicodeScalars {
+            if s == "…" || s == "." { run.append(s); continue }
+            if !run.isEmpty { flush() }
+            out.append(s)
+        }
+        if !run.isEmpty { flush() }
+        return String(out)
+    }
+
     static func render(_ blocks: [PDFBlock], hyphenation: Hyphenation, headingLevels: [Int: Int]) -> String {
         var out: [String] = []
         var previousKind: PDFBlock.Kind?
@@ -152,7 +172,7 @@ enum PDFExtractor {
             for line in block.lines { hyphenation.append(line.scalars, to: &scalars) }
             var view = String.UnicodeScalarView()
             view.append(contentsOf: scalars)
-            var text = TextCleanup.collapseSpaces(TextCleanup.clean(String(view)))
+            var text = collapseLeaders(TextCleanup.collapseSpaces(TextCleanup.clean(String(view))))
             guard !text.isEmpty else { continue }
             switch block.kind {
             case .heading:

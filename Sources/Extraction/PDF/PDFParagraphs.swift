@@ -72,7 +72,10 @@ enum PDFParagraphs {
         if let first = lines.first, isListMarker(first.scalars) { return .listItem }
         let height = lines.map(\.height).min() ?? 0
         let length = lines.reduce(0) { $0 + $1.scalars.count }
-        if bodyHeight > 0, height >= 1.15 * bodyHeight, lines.count <= 3, length <= 200,
+        // Mostly letters: a tall line of dot leaders or digits is not a heading.
+        let letters = lines.reduce(0) { $0 + $1.scalars.filter(Hyphenation.isLetter).count }
+        let visible = lines.reduce(0) { $0 + $1.scalars.filter { $0 != " " }.count }
+        if bodyHeight > 0, height >= 1.15 * bodyHeight, lines.count <= 3, length <= 200, letters * 2 >= visible,
            lines.last?.scalars.last(where: { $0 != " " }) != "." {
             return .heading
         }
