@@ -36,10 +36,21 @@ import TestSupport
         return text.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{0C}"))).isEmpty ? nil : text
     }
 
+    /// Extractions shared by the tests of this suite (debug builds read PDFs slowly).
+    final class Cache: @unchecked Sendable {
+        let lock = NSLock()
+        var results: [String: Result<ExtractionResult, Error>] = [:]
+    }
+    static let cache = Cache()
+
     static func extract(_ name: String, password: String? = nil) throws -> ExtractionResult {
+        let key = name + "\u{0}" + (password ?? "")
+        if let hit = cache.lock.withLock({ cache.results[key] }) { return try hit.get() }
         var options = ExtractionOptions()
         options.password = password
-        return try Extractor.extract(InputFile(path: dev.appendingPathComponent(name).path, explicit: true), options: options)
+        let result = Result { try Extractor.extract(InputFile(path: dev.appendingPathComponent(name).path, explicit: true), options: options) }
+        cache.lock.withLock { cache.results[key] = result }
+        return try result.get()
     }
 
     @Test func everyDocumentMeetsItsTarget() throws {
