@@ -162,25 +162,24 @@ public enum TextDecoding {
                                   hint: "name an encoding iconv knows (iconv -l), for example --encoding windows-1251")
         }
         defer { iconv_close(cd) }
+        guard let input = raw.baseAddress, raw.count > 0 else { return "" }
         var output = [UInt8](repeating: 0, count: max(raw.count * 4, 16))
         var produced = 0
         var inOffset = 0
         while inOffset < raw.count {
             var inLeft = raw.count - inOffset
             var outLeft = output.count - produced
-            var inPtr = UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self) + inOffset)
-            let result: Int = output.withUnsafeMutableBytes { out in
-                var outPtr: UnsafeMutablePointer<CChar>? = out.baseAddress!.assumingMemoryBound(to: CChar.self) + produced
-                var inOpt: UnsafeMutablePointer<CChar>? = inPtr
-                let r = iconv(cd, &inOpt, &inLeft, &outPtr, &outLeft)
-                inPtr = inOpt ?? inPtr
-                return r
+            let (result, code): (Int, Int32) = output.withUnsafeMutableBytes { out in
+                guard let outBase = out.baseAddress else { return (-1, E2BIG) }
+                var inPtr: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: input.assumingMemoryBound(to: CChar.self) + inOffset)
+                var outPtr: UnsafeMutablePointer<CChar>? = outBase.assumingMemoryBound(to: CChar.self) + produced
+                let r = iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft)
+                return (r, errno)
             }
-            let consumed = (raw.count - inOffset) - inLeft
-            inOffset += consumed
+            inOffset = raw.count - inLeft
             produced = output.count - outLeft
             if result == -1 {
-                if errno == E2BIG {
+                if code == E2BIG {
                     output += [UInt8](repeating: 0, count: output.count)
                     continue
                 }
