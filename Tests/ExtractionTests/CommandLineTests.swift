@@ -48,12 +48,14 @@ import TestSupport
 
     @Test func outputIsTheSameWithOneOrTwoJobs() throws {
         // The whole corpus directory but its two longest PDFs (debug builds are slow).
-        let skip = ["--exclude", "*tracemonkey*", "--exclude", "*owner-only-rc4*"]
+        // --quiet: a slow run would otherwise print a timed progress line.
+        let skip = ["--quiet", "--exclude", "*tracemonkey*", "--exclude", "*owner-only-rc4*"]
         let one = try Tools.run("lf-extract", ["--jobs", "1", "--keep-going"] + skip + [Self.dev])
         let two = try Tools.run("lf-extract", ["--jobs", "2", "--keep-going"] + skip + [Self.dev])
         #expect(one.status == 0 && two.status == 0)
         #expect(one.stdoutData == two.stdoutData)
         #expect(one.stderr == two.stderr)
+        #expect(one.stderr.contains("pdf-truncated-DERIVED-head16k.pdf: damaged"))
         #expect(try lines(one.stdout).count > 20)
     }
 

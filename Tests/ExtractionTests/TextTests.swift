@@ -177,3 +177,74 @@ import TestSupport
         #expect(throws: ExtractionError.self) { try Extractor.detectFormat(path: "x.bin", head: [0, 1, 2, 0xFF, 0x10, 0, 0, 0, 0xFE, 0x7F, 0, 3], isStdin: false, explicit: true) }
     }
 }
+
+/// HTML: what main-content mode keeps and drops, and the Markdown it writes.
+@Suite struct HTMLTests {
+    static let page = """
+        <!DOCTYPE html><html><head><title> A  page </title><style>p { color: red }</style>
+        <script>var x = "<p>not text</p>";</script></head><body>
+        <header><div class="logo">Site name</div><ul><li><a href="/">Home</a></li><li><a href="/a">About</a></li></ul></header>
+        <nav><a href="/1">One</a> <a href="/2">Two</a></nav>
+        <div class="sidebar-left">Sidebar text</div>
+        <main>
+          <h1>Title  here</h1>
+          <p>First <b>bold</b>   paragraph,
+             wrapped.<br>Second line.</p>
+          <div class="share-buttons"><a href="#">Share</a></div>
+          <ol start="3"><li>three</li><li>four<ul><li>nested</li></ul></li></ol>
+          <blockquote><p>Quoted words.</p></blockquote>
+          <pre>  code   stays
+            as is</pre>
+          <table><tr><th>Food</th><th>Calories</th></tr><tr><td>Leaves</td><td>50</td></tr></table>
+          <p hidden>hidden text</p><p style="display: none">invisible</p>
+          <ul class="links"><li><a href="/x">x link</a></li><li><a href="/y">y link</a></li><li><a href="/z">z link</a></li></ul>
+        </main>
+        <aside>Aside text</aside><footer>Footer text</footer>
+        </body></html>
+        """
+
+    func convert(_ mode: HTMLContent) throws -> (String, String?) {
+        try HTMLExtractor.convert(html: Self.page, mode: mode)
+    }
+
+    @Test func mainContent() throws {
+        let (text, title) = try convert(.main)
+        #expect(title == "A page")
+        #expect(text == """
+            # Title here
+
+            First bold paragraph, wrapped.
+            Second line.
+
+            3. three
+            4. four
+              - nested
+
+            > Quoted words.
+
+            ```
+              code   stays
+                as is
+            ```
+
+            | Food | Calories |
+            | --- | --- |
+            | Leaves | 50 |
+            """)
+    }
+
+    @Test func allContentKeepsChromeButNotNavAsideFooterOrScripts() throws {
+        let (text, _) = try convert(.all)
+        #expect(text.contains("Site name") && text.contains("Sidebar text") && text.contains("Share") && text.contains("x link"))
+        for dropped in ["One", "Aside text", "Footer text", "not text", "color", "hidden text", "invisible"] {
+            #expect(!text.contains(dropped), "\(dropped)")
+        }
+    }
+
+    @Test func charsetFoundAfterALongScript() {
+        let html = Array(("<script>" + String(repeating: "x", count: 5000) + "</script><html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">").utf8)
+        #expect(HTMLExtractor.declaredCharset(html) == "windows-1251")
+        #expect(HTMLExtractor.declaredCharset(Array("<?xml version='1.0' encoding='ISO-8859-1'?><html/>".utf8)) == "iso-8859-1")
+        #expect(HTMLExtractor.declaredCharset(Array("<meta charset=\"utf-8\">".utf8)) == "utf-8")
+    }
+}
