@@ -90,6 +90,9 @@ struct LFExtract: ParsableCommand {
     @Option(help: ArgumentHelp("Most bytes inflated from one DOCX or EPUB container (a ZIP bomb stops there).", valueName: "bytes"))
     var maxUnzippedBytes: Int = 512 << 20
 
+    @Option(help: ArgumentHelp("Extract only slice I of N (1-based) of the inputs, chosen by a stable hash of each path, so that N machines can share the work.", valueName: "I/N"))
+    var shard: String?
+
     @Flag(help: "Exit 0 even when some files could not be extracted (they are still reported).")
     var keepGoing = false
 
@@ -111,6 +114,7 @@ struct LFExtract: ParsableCommand {
         }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if maxUnzippedBytes < 1 { throw ValidationError("--max-unzipped-bytes must be positive") }
+        if let shard, Shard(shard) == nil { throw ValidationError("--shard takes I/N with 1 ≤ I ≤ N, such as 2/8") }
         if output == "-" { throw ValidationError("records go to stdout without -o; -o - is not needed") }
     }
 
@@ -130,14 +134,31 @@ struct LFExtract: ParsableCommand {
         options.encoding = encoding
 
         let walker = InputWalker(includes: include.map(Glob.init), excludes: exclude.map(Glob.init))
-        let (files, problems) = walker.expand(paths)
+        var files: [InputFile] = []
+        var problems: [InputWalker.Problem] = []
+        for argument in paths {
+            let (found, trouble) = walker.expand([argument])
+            if found.isEmpty && trouble.isEmpty {
+                Log.warning("\(argument): no documents found (known extensions: pdf html htm xhtml docx epub md markdown txt; see --include)")
+            }
+            files += found
+            problems += trouble
+        }
         for problem in problems {
             Log.error("lf-extract: \(problem.path): \(problem.message)")
         }
-        for argument in paths where argument != "-" && !files.contains(where: { $0.path.hasPrefix(argument) }) && !problems.contains(where: { $0.path == argument }) {
-            Log.warning("\(argument): no documents found (known extensions: pdf html htm xhtml docx epub md markdown txt; see --include)")
+        if let slice = shard.flatMap(Shard.init) {
+            let all = files.count
+            files = files.filter(slice.contains)
+            Log.debug("shard \(slice.index)/\(slice.count): \(files.count) of \(all) files")
         }
         if files.isEmpty {
+            if shard != nil && problems.isEmpty {
+                // An empty slice is normal when there are fewer files than shards: an empty output.
+                if let output { try AtomicFile.write(Data(), to: output) }
+                Log.info("lf-extract: no files in shard \(shard ?? "")")
+                return
+            }
             throw LFError("nothing to extract", hint: problems.isEmpty ? "check the paths and the --include/--exclude globs" : nil)
         }
         let stdinBytes = files.contains { $0.path == "-" } ? try readStandardInput() : nil

@@ -125,6 +125,22 @@ import TestSupport
         #expect(dup.stderr.contains("same content as"))
     }
 
+    @Test func shardsAreDisjointAndCoverEverything() throws {
+        let dir = try sampleDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ids = { (r: ToolResult) in try self.lines(r.stdout).compactMap { $0["id"] as? String } }
+        let all = try ids(Tools.run("lf-extract", [dir.path]))
+        var seen: [String] = []
+        for i in 1...3 {
+            let r = try Tools.run("lf-extract", ["--shard", "\(i)/3", dir.path])
+            #expect(r.status == 0, "\(r.stderr)")
+            seen += try ids(r)
+        }
+        #expect(seen.count == all.count)
+        #expect(Set(seen) == Set(all))
+        #expect(try Tools.run("lf-extract", ["--shard", "4/3", dir.path]).status == 2)
+    }
+
     @Test func usageErrors() throws {
         for args in [[], ["--chunk-chars", "10", "--overlap", "10", "x"], ["--overlap", "3", "x"], ["--format", "rtf", "x"],
                      ["--html", "some", "x"], ["--jobs", "0", "x"], ["-", "-"]] {

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// One document to extract: where it came from on the command line and how to name it.
 public struct InputFile: Sendable, Equatable {
@@ -97,5 +98,29 @@ public struct InputWalker {
 
     static func join(_ root: String, _ relative: String) -> String {
         root.hasSuffix("/") ? root + relative : root + "/" + relative
+    }
+}
+
+/// `--shard I/N`: a deterministic, disjoint slice of the inputs, so that N machines (a Slurm array,
+/// GNU parallel, make -j) can share one job. An input belongs to shard 1 + (h mod N), where h is
+/// the first 8 bytes of the sha256 of its path as given: adding or removing a file moves no other.
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    /// Parses "I/N" with 1 ≤ I ≤ N.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else { return nil }
+        index = i
+        count = n
+    }
+
+    public func contains(_ input: InputFile) -> Bool {
+        var hasher = SHA256()
+        hasher.update(input.path)
+        let digest = hasher.finalize()
+        let h = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Int(h % UInt64(count)) == index - 1
     }
 }
