@@ -164,13 +164,15 @@ struct LFExtract: ParsableCommand {
         let stdinBytes = files.contains { $0.path == "-" } ? try readStandardInput() : nil
 
         let file = try output.map { try AtomicFile(path: $0) }
+        let stdout = BufferedStandardOutput()
         let progress = ProgressReporter("extract", total: files.count, unit: "files")
         let batch = Batch(inputs: files, options: options, forcedFormat: format.flatMap(DocumentFormat.init(rawValue:)),
                           chunking: chunkChars.map { Chunking(size: $0, overlap: overlap) }, stdin: stdinBytes,
                           progress: progress) { line in
-            if let file { try file.write(line) } else { try StandardOutput.write(line) }
+            if let file { try file.write(line) } else { try stdout.write(line) }
         }
         var summary = try batch.run(jobs: jobs)
+        try stdout.flush()
         try file?.commit()
         for problem in problems {
             summary.failures.insert(.init(source: problem.path, kind: "io", message: problem.message, pages: []), at: 0)
@@ -202,5 +204,22 @@ struct LFExtract: ParsableCommand {
             bytes += buffer[0..<n]
         }
         return bytes
+    }
+}
+
+/// Records to stdout in 64 KiB writes rather than one system call per record. Only the batch's
+/// writer calls it, one record at a time.
+final class BufferedStandardOutput {
+    private var buffer: [UInt8] = []
+
+    func write(_ line: String) throws {
+        buffer.append(contentsOf: line.utf8)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try StandardOutput.write($0) }
+        buffer.removeAll(keepingCapacity: true)
     }
 }
