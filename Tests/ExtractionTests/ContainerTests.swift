@@ -97,6 +97,17 @@ import TestSupport
             """)
     }
 
+    @Test func docxFootnotesFollowTheBody() throws {
+        let dir = try Fixtures.temporaryDirectory("lf-docx")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("n.docx").path
+        let body = "<w:p><w:r><w:t>Claim</w:t></w:r><w:r><w:footnoteReference w:id=\"2\"/></w:r><w:r><w:t xml:space=\"preserve\"> stands.</w:t></w:r></w:p>"
+        var entries = Self.docx(body: body)
+        entries.append(("word/footnotes.xml", #"<?xml version="1.0"?><w:footnotes \#(Self.w)><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote><w:footnote w:id="2"><w:p><w:r><w:t>The source.</w:t></w:r></w:p></w:footnote></w:footnotes>"#))
+        try Self.makeZip(entries, at: path)
+        #expect(try extract(path).text == "Claim[^2] stands.\n\n[^2]: The source.")
+    }
+
     @Test func truncatedDocxIsACorruptContainer() throws {
         let dir = try Fixtures.temporaryDirectory("lf-docx")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -3,7 +3,8 @@ import Shared
 
 /// DOCX (Office Open XML, ECMA-376) → Markdown-style text: headings from paragraph styles, list
 /// items numbered as Word numbers them (numbering.xml), tables as pipe tables, image
-/// descriptions in brackets, tracked deletions left out.
+/// descriptions in brackets, footnotes and endnotes as Markdown footnotes, tracked deletions left
+/// out.
 enum DOCXExtractor {
     static func extract(path: String, data: [UInt8]?, options: ExtractionOptions) throws -> ExtractedDocument {
         let zip = try ZipArchive(path: path, data: data, kind: "DOCX", maxInflatedBytes: options.maxInflatedBytes,
@@ -26,6 +27,19 @@ enum DOCXExtractor {
             throw ExtractionError(.damaged, "corrupt DOCX: \(mainPart) has no document body")
         }
         reader.readContainer(body)
+        // Footnotes and endnotes follow the body as Markdown footnotes, as the references in the
+        // text name them ([^1], [^e1]).
+        for (part, element, prefix) in [("word/footnotes.xml", "footnote", ""), ("word/endnotes.xml", "endnote", "e")] {
+            guard let bytes = try zip.read(part), let notes = XTree.xml(bytes, recover: true), let notesRoot = notes.root else { continue }
+            for note in notesRoot.elements where note.localName == element {
+                guard let id = note.attribute("id"), (note.attribute("type") ?? "normal") == "normal" else { continue }
+                var noteReader = DOCXBodyReader(styles: styles, numbering: reader.numbering)
+                noteReader.readContainer(note)
+                let text = BlockWriter.render(noteReader.blocks).split(whereSeparator: \.isNewline).joined(separator: " ")
+                    .trimmingCharacters(in: .whitespaces)
+                if !text.isEmpty { reader.appendNote("[^\(prefix)\(id)]: " + text) }
+            }
+        }
         let text = TextCleanup.clean(BlockWriter.render(reader.blocks))
         return ExtractedDocument(format: .docx, title: title.map(TextCleanup.clean) ?? reader.titleParagraph, text: text)
     }
@@ -193,6 +207,10 @@ struct DOCXBodyReader {
         self.numbering = numbering
     }
 
+    mutating func appendNote(_ text: String) {
+        blocks.append(.paragraph(lines: [text], indent: 0, quote: 0))
+    }
+
     mutating func readContainer(_ node: XNode) {
         for child in node.elements {
             switch child.localName {
@@ -234,7 +252,7 @@ struct DOCXBodyReader {
     }
 
     /// The text of the runs below `node` (hyperlinks, insertions, fields and content controls
-    /// included; deletions, field instructions and footnote references left out).
+    /// included; deletions and field instructions left out; note references as `[^1]`).
     static func runs(_ node: XNode, into writer: inout BlockWriter, images: inout [String]) {
         for child in node.elements {
             switch child.localName {
@@ -243,7 +261,11 @@ struct DOCXBodyReader {
             case "br", "cr":
                 if child.attribute("type") == nil || child.attribute("type") == "textWrapping" { writer.lineBreak() }
             case "noBreakHyphen": writer.text("-", preformatted: true)
-            case "del", "delText", "instrText", "pPr", "rPr", "fldChar", "footnoteReference", "endnoteReference", "commentReference":
+            case "footnoteReference", "endnoteReference":
+                if let id = child.attribute("id") {
+                    writer.text("[^\(child.localName == "endnoteReference" ? "e" : "")\(id)]", preformatted: true)
+                }
+            case "del", "delText", "instrText", "pPr", "rPr", "fldChar", "commentReference":
                 continue
             case "docPr":
                 if let d = child.attribute("descr"), !d.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
