@@ -69,10 +69,11 @@ import TestSupport
         #expect(r.document.meta.contains { $0.0 == "needs_ocr_pages" && $0.1 == .array([.int(2), .int(4)]) })
         #expect(r.document.warnings == ["pages 2, 4 have no text layer (scanned?): needs OCR; the text of the other pages is extracted"])
 
-        let cli = try Tools.run("lf-extract", ["--per-page", path])
+        let cli = try Tools.run("lf-extract", ["--per-page", "--json", path])
         #expect(cli.status == 0)
         #expect(cli.stdout.split(separator: "\n").count == 2)
         #expect(cli.stderr.contains("made.pdf: pages 2, 4 have no text layer"))
+        #expect(cli.stderr.contains(#""needs_ocr":[{"source":"\#(path)","pages":[2,4]}]"#))
     }
 
     @Test func onlyScannedPagesFailWithTheirNumbers() throws {

@@ -27,6 +27,8 @@ public struct BatchSummary: Sendable {
     /// Inputs that held no text at all (an empty file, a PDF of blank pages): no record, no failure.
     public var empty: [String] = []
     public var warnings: [(source: String, message: String)] = []
+    /// Every input with pages that have no text layer, failed (all pages) or extracted (some).
+    public var needsOCR: [(source: String, pages: [Int])] = []
     public var byFormat: [String: Int] = [:]
     public var seconds = 0.0
 
@@ -50,6 +52,7 @@ public struct BatchSummary: Sendable {
             return .object(e)
         })))
         entries.append(("warnings", .array(warnings.map { .object([("source", .string($0.source)), ("message", .string($0.message))]) })))
+        entries.append(("needs_ocr", .array(needsOCR.map { .object([("source", .string($0.source)), ("pages", .array($0.pages.map { .int($0) }))]) })))
         entries.append(("empty_files", .array(empty.map { .string($0) })))
         entries.append(("duplicate_files", .array(duplicates.map { .object([("source", .string($0.source)), ("same_as", .string($0.sameAs))]) })))
         return .object(entries)
@@ -88,6 +91,7 @@ public final class Batch {
 
     private struct Outcome {
         var format: DocumentFormat?
+        var needsOCR: [Int] = []
         var records = 0
         var characters = 0
         var pages = 0
@@ -141,6 +145,11 @@ public final class Batch {
             outcome.format = result.format
             outcome.warnings = result.document.warnings
             outcome.pages = result.document.pageCount ?? 0
+            for (key, value) in result.document.meta where key == "needs_ocr_pages" {
+                if case .array(let pages) = value {
+                    outcome.needsOCR = pages.compactMap { if case .int(let p) = $0 { return p } else { return nil } }
+                }
+            }
             let records = DocumentRecord.records(for: result.document, sha256: result.sha256, source: input.path,
                                                  perPage: options.perPage, chunking: chunking)
             for record in records {
@@ -213,6 +222,9 @@ public final class Batch {
             Log.warning("\(source): \(failure.message); no record written")
             return
         }
+        if let failure = outcome.failure, failure.kind == .needsOCR {
+            summary.needsOCR.append((inputs[i].path, failure.pages))
+        }
         if let failure = outcome.failure {
             summary.failures.append(.init(source: inputs[i].path, kind: failure.kind.rawValue, message: failure.message, pages: failure.pages))
             Log.error("lf-extract: \(source): \(failure.description)")
@@ -222,6 +234,7 @@ public final class Batch {
             Log.warning("\(source): same content as \(summary.duplicates.last?.sameAs ?? "an earlier file"); skipped (its records would repeat the same id)")
             return
         }
+        if !outcome.needsOCR.isEmpty { summary.needsOCR.append((inputs[i].path, outcome.needsOCR)) }
         for warning in outcome.warnings {
             summary.warnings.append((inputs[i].path, warning))
             Log.warning("\(source): \(warning)")
