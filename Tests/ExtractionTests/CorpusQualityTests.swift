@@ -114,6 +114,13 @@ import TestSupport
         }
     }
 
+    @Test func scanWithATinyTextLayerIsExtractedAndFlagged() throws {
+        let doc = try Self.extract("pdf-trailing-garbage-scan.pdf").document
+        #expect(doc.text == "pdf.js")
+        #expect(doc.meta.contains { $0.0 == "little_text_pages" && $0.1 == .array([.int(1)]) })
+        #expect(doc.warnings.count == 1)
+    }
+
     @Test func wrongPasswordIsAnEncryptionError() throws {
         do {
             _ = try Self.extract("pdf-encrypted-user-password.pdf", password: "not-it")

@@ -20,9 +20,10 @@ enum PDFExtractor {
                 continue
             }
             let size = page.size
-            let lines = page.lines()
-            pages.append(PDFPageLines(number: index + 1, width: size.width, height: size.height, lines: lines,
-                                      imageCount: lines.isEmpty ? page.imageCount : 0))
+            var entry = PDFPageLines(number: index + 1, width: size.width, height: size.height, lines: page.lines(), imageCount: 0)
+            // Images are counted only where there is (almost) no text: that is where they matter.
+            if entry.characterCount < Self.littleText { entry.imageCount = page.imageCount }
+            pages.append(entry)
         }
 
         // Pages without a text layer: scanned (an image and no text) or blank.
@@ -45,6 +46,12 @@ enum PDFExtractor {
         if !needsOCR.isEmpty {
             warnings.append("page\(needsOCR.count == 1 ? "" : "s") \(pageRanges(needsOCR)) ha\(needsOCR.count == 1 ? "s" : "ve") no text layer (scanned?): needs OCR; the text of the other pages is extracted")
             meta.append(("needs_ocr_pages", .array(needsOCR.map { .int($0) })))
+        }
+        // A scan with a thin OCR layer (a word or two over a full-page image) is extracted, and said.
+        let thin = pages.filter { $0.characterCount > 0 && $0.characterCount < Self.littleText && $0.imageCount > 0 }.map(\.number)
+        if !thin.isEmpty {
+            warnings.append("page\(thin.count == 1 ? "" : "s") \(pageRanges(thin)) ha\(thin.count == 1 ? "s" : "ve") an image and almost no text (a scan with a partial text layer?); OCR may find more")
+            meta.append(("little_text_pages", .array(thin.map { .int($0) })))
         }
         let fullPermissions = POPPLER_PERMISSIONS_FULL.rawValue
         if document.permissions & fullPermissions != fullPermissions {
@@ -78,6 +85,9 @@ enum PDFExtractor {
         return ExtractedDocument(format: .pdf, title: title, text: text, pages: pageTexts, pageCount: pageCount,
                                  meta: meta, warnings: warnings)
     }
+
+    /// Fewer visible characters than this on a page with an image: the page is mostly a picture.
+    static let littleText = 20
 
     /// The most common line height, weighted by characters: the body text's size.
     static func bodyHeight(_ pages: [PDFPageLines]) -> Double {
