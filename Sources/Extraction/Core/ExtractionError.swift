@@ -1,5 +1,4 @@
 import Foundation
-import Shared
 
 /// Why a document gave no record. `kind` is what the `--json` summary counts; the message and hint
 /// are what a person reads on stderr.
@@ -36,11 +35,6 @@ public struct ExtractionError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         hint.map { "\(message)\nhint: \($0)" } ?? message
-    }
-
-    /// The error as the shared LFError, placed in `file`.
-    public func lfError(file: String) -> LFError {
-        LFError(message, at: SourceLocation(file: file), hint: hint)
     }
 }
 

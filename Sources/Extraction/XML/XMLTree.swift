@@ -85,11 +85,6 @@ struct XNode {
 
     var children: XChildren { XChildren(first: pointer.pointee.children, owner: owner) }
 
-    var parent: XNode? {
-        guard let p = pointer.pointee.parent, p.pointee.type == XML_ELEMENT_NODE else { return nil }
-        return XNode(p, owner: owner)
-    }
-
     /// The value of the attribute whose local name is `name` (any namespace; HTML names compared
     /// without case).
     func attribute(_ name: String) -> String? {
