@@ -93,6 +93,12 @@ struct LFExtract: ParsableCommand {
     @Option(help: ArgumentHelp("Extract only slice I of N (1-based) of the inputs, chosen by a stable hash of each path, so that N machines can share the work.", valueName: "I/N"))
     var shard: String?
 
+    @Flag(help: "Read each file in a child process, so that a crash in a parser fails that file only.")
+    var isolate = false
+
+    @Option(help: ArgumentHelp("With --isolate: give up on a file after this many seconds.", valueName: "seconds"))
+    var timeout: Double?
+
     @Flag(help: "Exit 0 even when some files could not be extracted (they are still reported).")
     var keepGoing = false
 
@@ -114,6 +120,10 @@ struct LFExtract: ParsableCommand {
         }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if maxUnzippedBytes < 1 { throw ValidationError("--max-unzipped-bytes must be positive") }
+        if let timeout {
+            if !isolate { throw ValidationError("--timeout needs --isolate (a file is stopped by killing its child process)") }
+            if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        }
         if let shard, Shard(shard) == nil { throw ValidationError("--shard takes I/N with 1 ≤ I ≤ N, such as 2/8") }
         if output == "-" { throw ValidationError("records go to stdout without -o; -o - is not needed") }
     }
@@ -171,6 +181,9 @@ struct LFExtract: ParsableCommand {
                           progress: progress) { line in
             if let file { try file.write(line) } else { try stdout.write(line) }
         }
+        if isolate {
+            batch.isolation = IsolatedRunner(executable: Self.executablePath, arguments: childArguments, timeout: timeout)
+        }
         var summary = try batch.run(jobs: jobs)
         try stdout.flush()
         try file?.commit()
@@ -189,6 +202,24 @@ struct LFExtract: ParsableCommand {
         if failed > 0 && !keepGoing {
             throw ExitCode(ExitStatus.failure.rawValue)
         }
+    }
+
+    /// The options that change what a file gives, for a child process under --isolate.
+    var childArguments: [String] {
+        var a: [String] = ["--html", html]
+        if let format { a += ["--format", format] }
+        if perPage { a.append("--per-page") }
+        if let password { a += ["--password", password] }
+        if let encoding { a += ["--encoding", encoding] }
+        if keepHeaders { a.append("--keep-headers") }
+        if let chunkChars { a += ["--chunk-chars", String(chunkChars), "--overlap", String(overlap)] }
+        a += ["--max-unzipped-bytes", String(maxUnzippedBytes)]
+        return a
+    }
+
+    /// This program's path, for starting child processes.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     private func readStandardInput() throws -> [UInt8] {

@@ -1,3 +1,4 @@
+import Extraction
 import Foundation
 import Testing
 import TestSupport
@@ -141,9 +142,36 @@ import TestSupport
         #expect(try Tools.run("lf-extract", ["--shard", "4/3", dir.path]).status == 2)
     }
 
+    @Test func isolatedRunsGiveTheSameOutput() throws {
+        let files = ["pdf-french-accents-proces-verbal.pdf", "pdf-truncated-DERIVED-head16k.pdf", "docx-truncated.docx",
+                     "epub2-ncx-chapters.epub", "pdf-scanned-image-only-fax-letter.pdf", "html-utf16le-bom.html"].map { Self.dev + "/" + $0 }
+        let direct = try Tools.run("lf-extract", ["--quiet", "--json", "--per-page"] + files)
+        let isolated = try Tools.run("lf-extract", ["--quiet", "--json", "--per-page", "--isolate", "--timeout", "120"] + files)
+        #expect(direct.status == 1 && isolated.status == 1)
+        #expect(direct.stdout == isolated.stdout)
+        // The same messages; the summary's timing differs.
+        let withoutSummary = { (s: String) in s.split(separator: "\n").filter { !$0.hasPrefix("{") } }
+        #expect(withoutSummary(direct.stderr) == withoutSummary(isolated.stderr))
+        #expect(isolated.stderr.contains(#""kind":"needs_ocr""#))
+    }
+
+    @Test func aCrashingOrHangingChildFailsOnlyItsFile() {
+        let crash = IsolatedRunner(executable: "/bin/sh", arguments: ["-c", "kill -SEGV $$"], timeout: nil).run(path: "x.pdf")
+        #expect(crash.failure?.kind == .crashed)
+        #expect(crash.failure?.message.contains("signal 11") == true)
+        let start = Date()
+        let hang = IsolatedRunner(executable: "/bin/sh", arguments: ["-c", "exec sleep 30"], timeout: 0.5).run(path: "x.pdf")
+        #expect(hang.failure?.kind == .timeout)
+        #expect(Date().timeIntervalSince(start) < 10)
+        let garbage = IsolatedRunner(executable: "/bin/sh", arguments: ["-c", "echo nonsense >&2; exit 3"], timeout: nil).run(path: "x.pdf")
+        #expect(garbage.failure?.kind == .io)
+        #expect(garbage.failure?.message.contains("nonsense") == true)
+    }
+
     @Test func usageErrors() throws {
         for args in [[], ["--chunk-chars", "10", "--overlap", "10", "x"], ["--overlap", "3", "x"], ["--format", "rtf", "x"],
-                     ["--html", "some", "x"], ["--jobs", "0", "x"], ["-", "-"]] {
+                     ["--html", "some", "x"], ["--jobs", "0", "x"], ["-", "-"], ["--timeout", "5", "x"],
+                     ["--isolate", "--timeout", "0", "x"]] {
             let r = try Tools.run("lf-extract", args)
             #expect(r.status == 2, "\(args): \(r.stderr)")
             #expect(r.stdout.isEmpty)

@@ -18,6 +18,10 @@ public struct ExtractionError: Error, Sendable, CustomStringConvertible {
         case empty
         /// Reading the file failed (permissions, a vanished file, a directory).
         case io
+        /// With `--isolate`: the child process reading the file died from a signal.
+        case crashed
+        /// With `--isolate --timeout`: the child process did not finish in time.
+        case timeout
     }
 
     public var kind: Kind

@@ -9,12 +9,14 @@ public struct BatchSummary: Sendable {
         public var kind: String
         public var message: String
         public var pages: [Int]
+        public var hint: String?
 
-        public init(source: String, kind: String, message: String, pages: [Int]) {
+        public init(source: String, kind: String, message: String, pages: [Int], hint: String? = nil) {
             self.source = source
             self.kind = kind
             self.message = message
             self.pages = pages
+            self.hint = hint
         }
     }
     public var files = 0
@@ -25,7 +27,7 @@ public struct BatchSummary: Sendable {
     public var duplicates: [(source: String, sameAs: String)] = []
     public var failures: [Failure] = []
     /// Inputs that held no text at all (an empty file, a PDF of blank pages): no record, no failure.
-    public var empty: [String] = []
+    public var empty: [(source: String, message: String)] = []
     public var warnings: [(source: String, message: String)] = []
     /// Every input with pages that have no text layer, failed (all pages) or extracted (some).
     public var needsOCR: [(source: String, pages: [Int])] = []
@@ -49,11 +51,12 @@ public struct BatchSummary: Sendable {
         entries.append(("errors", .array(failures.map { f in
             var e: [(String, JSONValue)] = [("source", .string(f.source)), ("kind", .string(f.kind)), ("message", .string(f.message))]
             if !f.pages.isEmpty { e.append(("pages", .array(f.pages.map { .int($0) }))) }
+            if let hint = f.hint { e.append(("hint", .string(hint))) }
             return .object(e)
         })))
         entries.append(("warnings", .array(warnings.map { .object([("source", .string($0.source)), ("message", .string($0.message))]) })))
         entries.append(("needs_ocr", .array(needsOCR.map { .object([("source", .string($0.source)), ("pages", .array($0.pages.map { .int($0) }))]) })))
-        entries.append(("empty_files", .array(empty.map { .string($0) })))
+        entries.append(("empty_files", .array(empty.map { .object([("source", .string($0.source)), ("message", .string($0.message))]) })))
         entries.append(("duplicate_files", .array(duplicates.map { .object([("source", .string($0.source)), ("same_as", .string($0.sameAs))]) })))
         return .object(entries)
     }
@@ -88,6 +91,8 @@ public final class Batch {
     private var writeError: Error?
     private var summary = BatchSummary()
     private let progress: ProgressReporter?
+    /// When set, files (not stdin) are read in child processes.
+    public var isolation: IsolatedRunner?
 
     private struct Outcome {
         var format: DocumentFormat?
@@ -138,6 +143,20 @@ public final class Batch {
     private func process(_ i: Int) {
         let input = inputs[i]
         var outcome = Outcome()
+        if let isolation, input.path != "-" {
+            let r = isolation.run(path: input.path)
+            if let sha = r.sha256 { begin(i, hash: sha) }
+            for line in r.lines { emit(i, line) }
+            outcome.format = r.format
+            outcome.records = r.lines.count
+            outcome.characters = r.characters
+            outcome.pages = r.pages
+            outcome.warnings = r.warnings
+            outcome.needsOCR = r.needsOCR
+            outcome.failure = r.failure
+            complete(i, outcome)
+            return
+        }
         do {
             let result = try Extractor.extract(input, stdin: input.path == "-" ? stdin : nil, forcedFormat: forcedFormat,
                                                options: options)
@@ -218,7 +237,7 @@ public final class Batch {
         let source = inputs[i].path == "-" ? "<stdin>" : inputs[i].path
         if let failure = outcome.failure, failure.kind == .empty {
             // A document with no text is not a failure; it gives no record and is reported.
-            summary.empty.append(inputs[i].path)
+            summary.empty.append((inputs[i].path, failure.message))
             Log.warning("\(source): \(failure.message); no record written")
             return
         }
@@ -226,7 +245,8 @@ public final class Batch {
             summary.needsOCR.append((inputs[i].path, failure.pages))
         }
         if let failure = outcome.failure {
-            summary.failures.append(.init(source: inputs[i].path, kind: failure.kind.rawValue, message: failure.message, pages: failure.pages))
+            summary.failures.append(.init(source: inputs[i].path, kind: failure.kind.rawValue, message: failure.message,
+                                          pages: failure.pages, hint: failure.hint))
             Log.error("lf-extract: \(source): \(failure.description)")
             return
         }
