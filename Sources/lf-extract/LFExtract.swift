@@ -34,8 +34,10 @@ struct LFExtract: ParsableCommand {
             A file that cannot be extracted (encrypted without --password, pages
             with no text layer, truncated or corrupt, a ZIP bomb) is reported on
             stderr and in the --json summary, and the others go on; the exit status
-            is then 1, or 0 with --keep-going. The --json summary goes to stdout
-            when -o names the records' file, else to stderr as the last line.
+            is then 1, or 0 with --keep-going. With --isolate each file is read in
+            a child process, so that a crash (or, with --timeout, a hang) in a
+            parser fails that file only. The --json summary goes to stdout when -o
+            names the records' file, else to stderr as the last line.
 
             Examples:
               lf-extract docs/ > docs.jsonl
