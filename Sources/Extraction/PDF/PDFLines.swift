@@ -54,13 +54,25 @@ extension PopplerPageRef {
             guard k > start else { continue }
             var line = PDFLine(scalars: Array(scalars[start..<k]), x1: 0, y1: 0, x2: 0, y2: 0)
             if usable, let r = rects {
-                var x1 = Double.greatestFiniteMagnitude, y1 = Double.greatestFiniteMagnitude
-                var x2 = -Double.greatestFiniteMagnitude, y2 = -Double.greatestFiniteMagnitude
+                // Horizontally the line spans all its characters; vertically it takes the median
+                // top and bottom, so that a superscript footnote mark or a bullet from a symbol
+                // font does not make it look like a taller (heading) line.
+                var x1 = Double.greatestFiniteMagnitude, x2 = -Double.greatestFiniteMagnitude
+                var tops: [Double] = [], bottoms: [Double] = []
                 for j in start..<k where scalars[j] != " " {
-                    x1 = min(x1, r[j].x1); y1 = min(y1, r[j].y1)
-                    x2 = max(x2, r[j].x2); y2 = max(y2, r[j].y2)
+                    x1 = min(x1, r[j].x1)
+                    x2 = max(x2, r[j].x2)
+                    tops.append(r[j].y1)
+                    bottoms.append(r[j].y2)
                 }
-                if x1 <= x2 { line.x1 = x1; line.y1 = y1; line.x2 = x2; line.y2 = y2 }
+                if x1 <= x2 {
+                    tops.sort()
+                    bottoms.sort()
+                    line.x1 = x1
+                    line.x2 = x2
+                    line.y1 = tops[tops.count / 2]
+                    line.y2 = bottoms[bottoms.count / 2]
+                }
             } else {
                 // Without a layout, fake a single column of equally spaced lines: paragraphs then
                 // come from punctuation and line length only.
