@@ -72,10 +72,16 @@ enum PDFParagraphs {
         if let first = lines.first, isListMarker(first.scalars) { return .listItem }
         let height = lines.map(\.height).min() ?? 0
         let length = lines.reduce(0) { $0 + $1.scalars.count }
-        // Mostly letters: a tall line of dot leaders or digits is not a heading.
+        // Mostly letters, and a word among them: a tall line of dot leaders, digits or a displayed
+        // formula is not a heading.
         let letters = lines.reduce(0) { $0 + $1.scalars.filter(Hyphenation.isLetter).count }
         let visible = lines.reduce(0) { $0 + $1.scalars.filter { $0 != " " }.count }
-        if bodyHeight > 0, height >= 1.15 * bodyHeight, lines.count <= 3, length <= 200, letters * 2 >= visible,
+        let hasWord = lines.contains { line in
+            var run = 0
+            for s in line.scalars { run = Hyphenation.isLetter(s) ? run + 1 : 0; if run >= 3 { return true } }
+            return false
+        }
+        if bodyHeight > 0, height >= 1.15 * bodyHeight, lines.count <= 3, length <= 200, hasWord, letters * 10 >= visible * 6,
            lines.last?.scalars.last(where: { $0 != " " }) != "." {
             return .heading
         }
