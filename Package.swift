@@ -38,6 +38,15 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CPoppler", path: "Sources/CPoppler", pkgConfig: "poppler-glib",
+            providers: [.apt(["libpoppler-glib-dev"])]),
+        .systemLibrary(
+            name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(
+            name: "CLibZip", path: "Sources/CLibZip", pkgConfig: "libzip",
+            providers: [.apt(["libzip-dev"])]),
         .target(
             name: "Shared",
             dependencies: [
@@ -47,6 +56,12 @@ let package = Package(
             path: "Sources/Shared",
             cSettings: cpuCFlags,
             swiftSettings: librarySettings),
+        // Document readers for lf-extract (poppler, libxml2, libzip); kept apart so that no other tool links them.
+        .target(
+            name: "Extraction",
+            dependencies: ["Shared", "CPoppler", "CLibXML2", "CLibZip"],
+            path: "Sources/Extraction",
+            swiftSettings: librarySettings),
     ]
     + tools.map { tool in
         .executableTarget(
@@ -54,7 +69,7 @@ let package = Package(
             dependencies: [
                 "Shared",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            ] + (tool == "lf-extract" ? ["Extraction"] : []),
             path: "Sources/\(tool)",
             swiftSettings: swiftSettings)
     }
@@ -64,6 +79,11 @@ let package = Package(
     ].map { name in
         .testTarget(name: name, dependencies: ["Shared", "TestSupport"], path: "Tests/\(name)")
     }
+    + [
+        .testTarget(
+            name: "ExtractionTests", dependencies: ["Extraction", "CLibZip", "Shared", "TestSupport", "lf-extract"],
+            path: "Tests/ExtractionTests"),
+    ]
     // End-to-end tests run the built binaries, so they depend on every tool.
     + [
         .testTarget(

