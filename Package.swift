@@ -93,6 +93,8 @@ let package = Package(
     ]
     + [
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        // Kernel micro-benchmarks for scripts/bench (not a product: `swift run -c release lf-bench`).
+        .executableTarget(name: "lf-bench", dependencies: ["Shared"], path: "Sources/lf-bench", swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -27,6 +27,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Chat template: auto (the model's own), a built-in name, or none.") var template: String = "auto"
     @OptionGroup var sampling: SamplingArguments
     @Flag(help: "Stream the text to stdout as it is generated.") var stream = false
+    @Flag(help: "Do not stop at end-of-turn tokens (always generate --max-new-tokens; for benchmarks).") var ignoreEos = false
     @Argument(help: "Prompt files ('-' or none: stdin).") var inputs: [String] = []
     @OptionGroup var common: CommonOptions
 
@@ -39,6 +40,7 @@ struct Generate: ParsableCommand {
         let options = sampling.options(setup.generationConfig)
         let maxNewTokens = sampling.maxTokens(setup.generationConfig)
         let generator = setup.generator()
+        if ignoreEos { generator.stopTokenIDs = [] }
         var index = 0
         var promptTokens = 0, newTokens = 0
         var promptSeconds = 0.0, generationSeconds = 0.0

@@ -16,34 +16,7 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, q: UnsafePointe
     let group = H / KV
     let jobs = min(Parallel.coreCount, H)
     if T == 1 {
-        // Decoding: a dot product per cached position, split over heads.
-        DispatchQueue.concurrentPerform(iterations: jobs) { job in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: S)
-            defer { scores.deallocate() }
-            var h = job
-            while h < H {
-                let kv = h / group
-                let qh = q + h * hd
-                let first = window.map { max(0, S - $0) } ?? 0
-                var maxScore = -Float.infinity
-                for s in first..<S {
-                    let v = dot(qh, keys + (s * KV + kv) * hd, hd) * scale
-                    scores[s] = v
-                    maxScore = max(maxScore, v)
-                }
-                var sum: Float = 0
-                for s in first..<S { scores[s] = expf(scores[s] - maxScore); sum += scores[s] }
-                let o = out + h * hd
-                for i in 0..<hd { o[i] = 0 }
-                let inv = 1 / sum
-                for s in first..<S {
-                    let p = scores[s] * inv
-                    let vs = values + (s * KV + kv) * hd
-                    for i in 0..<hd { o[i] += p * vs[i] }
-                }
-                h += jobs
-            }
-        }
+        decodeAttention(out, q: q, keys: keys, values: values, S: S, H: H, KV: KV, hd: hd, scale: scale, window: window)
         return
     }
     // Prompts: per head, scores = Q Kᵀ and out = P V with BLAS, heads split over the cores.
@@ -70,13 +43,83 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, q: UnsafePointe
     }
 }
 
+/// One query position against the cache, split over the cores by positions (each core covers a
+/// range of cached positions for every head, with its own running max and sum; the parts are
+/// merged at the end, as flash-decoding does). For each key/value head, the query heads that share
+/// it are scored in one pass over its keys and summed in one pass over its values.
+func decodeAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
+                     values: UnsafePointer<Float>, S: Int, H: Int, KV: Int, hd: Int, scale: Float, window: Int?) {
+    let first = window.map { max(0, S - $0) } ?? 0
+    let n = S - first
+    let group = H / KV
+    let jobs = n >= 64 ? Parallel.coreCount : 1
+    // Per job: partial outputs (H, hd), maxima (H) and sums (H).
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: jobs * H * (hd + 2))
+    defer { partial.deallocate() }
+    SpinPool.shared.run(jobs: jobs) { job in
+        let lo = first + n * job / jobs, hi = first + n * (job + 1) / jobs
+        let m = hi - lo
+        let base = partial + job * H * (hd + 2)
+        let outs = base, maxima = base + H * hd, sums = maxima + H
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, group * m))
+        defer { scores.deallocate() }
+        for kv in 0..<KV {
+            let h0 = kv * group
+            for g in 0..<group {
+                let qh = q + (h0 + g) * hd
+                let row = scores + g * m
+                for s in 0..<m { row[s] = dot(qh, keys + ((lo + s) * KV + kv) * hd, hd) * scale }
+                let mx = m > 0 ? maxValue(row, m) : -.infinity
+                maxima[h0 + g] = mx
+                sums[h0 + g] = m > 0 ? expAndSum(row, m, shift: mx) : 0
+                let o = outs + (h0 + g) * hd
+                for i in 0..<hd { o[i] = 0 }
+            }
+            for s in 0..<m {
+                let vs = values + ((lo + s) * KV + kv) * hd
+                for g in 0..<group { axpy(scores[g * m + s], vs, outs + (h0 + g) * hd, hd) }
+            }
+        }
+    }
+    for h in 0..<H {
+        var mx = -Float.infinity
+        for j in 0..<jobs { mx = max(mx, partial[j * H * (hd + 2) + H * hd + h]) }
+        var total: Float = 0
+        let o = out + h * hd
+        for i in 0..<hd { o[i] = 0 }
+        for j in 0..<jobs {
+            let base = partial + j * H * (hd + 2)
+            let sum = base[H * hd + H + h]
+            guard sum > 0 else { continue }
+            let w = expf(base[H * hd + h] - mx)
+            total += w * sum
+            axpy(w, base + h * hd, o, hd)
+        }
+        let inv = 1 / total
+        for i in 0..<hd { o[i] *= inv }
+    }
+}
+
+/// y += a · x over n values.
+@inline(__always)
+func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    let av = SIMD8<Float>(repeating: a)
+    var i = 0
+    let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+    while i + 8 <= n {
+        var v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        v.addProduct(av, rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+        ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { y[i] += a * x[i]; i += 1 }
+}
+
 /// In-place softmax of row[from..<to]; the rest of the row (0..<length) is set to 0.
 @inline(__always)
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, from: Int, to: Int, length: Int) {
-    var maxValue = -Float.infinity
-    for j in from..<to { maxValue = max(maxValue, row[j]) }
-    var sum: Float = 0
-    for j in from..<to { let e = expf(row[j] - maxValue); row[j] = e; sum += e }
+    let top = maxValue(row + from, to - from)
+    let sum = expAndSum(row + from, to - from, shift: top)
     let inv = 1 / sum
     for j in 0..<from { row[j] = 0 }
     for j in from..<to { row[j] *= inv }

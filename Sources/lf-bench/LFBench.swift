@@ -1,0 +1,72 @@
+import Dispatch
+import Foundation
+import Shared
+
+/// Kernel micro-benchmarks (not one of the seven tools): the machine's matrix-vector bandwidth and
+/// sgemm FLOP/s on the shapes lf uses, for the benchmark scripts and for tuning.
+///
+///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
+///   lf-bench sgemm M N K             GFLOP/s of BLAS.gemm
+@main
+enum LFBench {
+    static func main() {
+        let args = Array(CommandLine.arguments.dropFirst())
+        switch args.first {
+        case "matvec":
+            let rows = args.count > 2 ? Int(args[1]) ?? 49152 : 49152
+            let cols = args.count > 2 ? Int(args[2]) ?? 576 : 576
+            matvec(rows: rows, cols: cols)
+        case "sgemm":
+            let m = args.count > 3 ? Int(args[1]) ?? 2048 : 2048, n = args.count > 3 ? Int(args[2]) ?? 1536 : 1536
+            let k = args.count > 3 ? Int(args[3]) ?? 576 : 576
+            sgemm(m: m, n: n, k: k)
+        default:
+            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K")
+            exit(2)
+        }
+    }
+
+    /// Median of `runs` timings of `body`, in seconds.
+    static func time(runs: Int = 15, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+        }
+        return times.sorted()[runs / 2]
+    }
+
+    static func matvec(rows: Int, cols: Int) {
+        // Several matrices so that each run reads from memory, not from the cache.
+        let copies = max(1, (256 << 20) / (rows * cols * 4))
+        let w = (0..<copies).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: rows * cols) }
+        let h = (0..<copies).map { _ in UnsafeMutablePointer<UInt16>.allocate(capacity: rows * cols) }
+        for c in 0..<copies {
+            for i in 0..<(rows * cols) {
+                w[c][i] = Float(i % 13) * 0.01
+                h[c][i] = HalfPrecision.floatToBF16(w[c][i])
+            }
+        }
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+        for i in 0..<cols { x[i] = 1 }
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+        var c = 0
+        let f32 = time { MatVec.f32(y, w[c % copies], x, rows: rows, cols: cols); c += 1 }
+        let bf16 = time { MatVec.bf16(y, h[c % copies], x, rows: rows, cols: cols); c += 1 }
+        let blas = time { BLAS.gemv(m: rows, n: cols, a: w[c % copies], x: x, y: y); c += 1 }
+        let bytes = Double(rows * cols)
+        print(String(format: "matvec %d x %d (%d threads): MatVec.f32 %.1f GB/s, MatVec.bf16 %.1f GB/s (%.1f GB/s of f32 equivalent), cblas_sgemv %.1f GB/s",
+                     rows, cols, Parallel.coreCount, bytes * 4 / f32 / 1e9, bytes * 2 / bf16 / 1e9, bytes * 4 / bf16 / 1e9, bytes * 4 / blas / 1e9))
+    }
+
+    static func sgemm(m: Int, n: Int, k: Int) {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k), b = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        for i in 0..<(m * k) { a[i] = Float(i % 7) * 0.1 }
+        for i in 0..<(n * k) { b[i] = Float(i % 5) * 0.1 }
+        let t = time(runs: 7) { BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, b: b, c: c) }
+        print(String(format: "sgemm %d x %d x %d (B transposed, %d threads): %.1f GFLOP/s", m, n, k, BLAS.threads, 2 * Double(m * n * k) / t / 1e9))
+    }
+}
