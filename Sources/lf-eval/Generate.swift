@@ -13,7 +13,8 @@ struct Generate: ParsableCommand {
 
             Output, one JSON object per prompt:
               {"completion": "…", "finish_reason": "eos|stop|length", "prompt_tokens": n,
-               "completion_tokens": m, "index": i, …the input's other fields}
+               "completion_tokens": m, "prompt_seconds": s, "completion_seconds": s,
+               "index": i, …the input's other fields}
             or, with --stream, the completion text as it is generated, a blank line after each.
 
             Decoding is greedy unless the model's generation_config.json samples or --temperature
@@ -68,6 +69,8 @@ struct Generate: ParsableCommand {
                     object += [
                         ("completion", .string(result.text)), ("finish_reason", .string(result.finishReason.rawValue)),
                         ("prompt_tokens", .int(result.promptTokens)), ("completion_tokens", .int(result.tokens.count)),
+                        ("prompt_seconds", .double((result.promptSeconds * 1e4).rounded() / 1e4)),
+                        ("completion_seconds", .double((result.generationSeconds * 1e4).rounded() / 1e4)),
                         ("index", .int(index)),
                     ]
                     try StandardOutput.write(JSONValue.object(object).serialized(pretty: false) + "\n")

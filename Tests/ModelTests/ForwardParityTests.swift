@@ -54,6 +54,28 @@ import TestSupport
         }
     }
 
+    /// Long contexts take the decoding path that splits the cached positions over the cores and
+    /// merges the partial softmaxes; it must agree with the full forward pass.
+    @Test(arguments: ["llama", "qwen2", "gpt2"])
+    func longContextDecodingEqualsTheFullForward(model name: String) throws {
+        let model = try TransformerModel.load(directory: Fixtures.path("models/\(name)"))
+        let V = model.config.vocabSize
+        let T = min(model.config.maxPositions, 128) + (name == "gpt2" ? 0 : 120)
+        var rng = SplitMix64(seed: 5)
+        let tokens = (0..<T).map { _ in Int32(rng.next() % UInt64(V)) }
+        let full = try Self.logits(model, [tokens])
+        let cache = model.makeCache(capacity: T)
+        let prefix = T - 4
+        try model.forward(Array(tokens[0..<prefix]), cache: cache, logits: .none, into: nil)
+        var stepwise: [Float] = []
+        var one = [Float](repeating: 0, count: V)
+        for t in prefix..<T {
+            try one.withUnsafeMutableBufferPointer { try model.forward([tokens[t]], cache: cache, logits: .last, into: $0.baseAddress) }
+            stepwise += one
+        }
+        checkTensor("\(name) long-context decoding", actual: stepwise, expected: Array(full[(prefix * V)...]), atol: 1e-4)
+    }
+
     @Test func incrementalDecodingEqualsTheFullForward() throws {
         let model = try TransformerModel.load(directory: Fixtures.path("models/qwen3"))
         let row = try Self.rows(Self.golden("qwen3"))[1]

@@ -37,12 +37,12 @@ for schema in alpaca sharegpt; do
   fi
   bytes=$(stat -c %s "$input")
   mb=$(calc "$bytes / 1000000")
-  read -r seconds cpu < <(python3 scripts/bench/timeit.py 3 "${pin[@]}" "$bin" "$input" --split 0.9,0.05,0.05 -o "$dir/out-$schema" --quiet)
+  read -r seconds cpu < <(python3 scripts/bench/best_time.py 3 "${pin[@]}" "$bin" "$input" --split 0.9,0.05,0.05 -o "$dir/out-$schema" --quiet)
   printf 'lf-format  %-8s %6.1f MB in %6.2f s wall: %6.1f MB/s  (CPU %5.2f s: %6.1f MB/s)\n' \
     "$schema" "$mb" "$seconds" "$(calc "$mb / $seconds")" "$cpu" "$(calc "$mb / $cpu")"
   "$bin" "$input" --split 0.9,0.05,0.05 -o "$dir/out-$schema" --json --quiet > "$dir/summary-$schema.json"
   if [ "${BENCH_PEER:-1}" != 0 ]; then
-    read -r peer peercpu < <(python3 scripts/bench/timeit.py 1 "${pin[@]}" python3 scripts/bench/format_peer.py "$input" "$dir/peer-$schema")
+    read -r peer peercpu < <(python3 scripts/bench/best_time.py 1 "${pin[@]}" python3 scripts/bench/format_peer.py "$input" "$dir/peer-$schema")
     printf 'python     %-8s %6.1f MB in %6.2f s wall: %6.1f MB/s  (CPU %5.2f s)   lf-format is %.1f× faster\n' \
       "$schema" "$mb" "$peer" "$(calc "$mb / $peer")" "$peercpu" "$(calc "$peer / $seconds")"
   fi

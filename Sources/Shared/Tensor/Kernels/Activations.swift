@@ -28,11 +28,26 @@ public enum Activations {
     }
 
     /// Gated MLP input: out[r, i] = act(gateUp[r, i]) · gateUp[r, I + i], for rows of [gate | up] (2I wide).
+    /// Rows are split over the cores; SiLU runs eight lanes at a time.
     public static func gatedForward(_ a: Activation, _ out: UnsafeMutablePointer<Float>, _ gateUp: UnsafePointer<Float>,
                                     rows: Int, intermediate I: Int) {
-        for r in 0..<rows {
-            let g = gateUp + r * 2 * I, u = g + I, o = out + r * I
-            for i in 0..<I { o[i] = apply(a, g[i]) * u[i] }
+        let jobs = rows * I >= 1 << 16 ? Parallel.coreCount : 1
+        SpinPool.shared.run(jobs: jobs) { job in
+            for r in (rows * job / jobs)..<(rows * (job + 1) / jobs) {
+                let g = gateUp + r * 2 * I, u = g + I, o = out + r * I
+                var i = 0
+                if a == .silu {
+                    let one = SIMD8<Float>(repeating: 1)
+                    while i + 8 <= I {
+                        let x = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let up = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let silu = x / (one + simdExp(-x))
+                        UnsafeMutableRawPointer(o + i).storeBytes(of: silu * up, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                }
+                while i < I { o[i] = apply(a, g[i]) * u[i]; i += 1 }
+            }
         }
     }
 }

@@ -4,7 +4,16 @@
 /// - Parameters: `out`, `x`: (rows, C); `weight`: (C).
 public func rmsNormForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            rows: Int, C: Int, eps: Float, offset: Float = 0) {
-    for r in 0..<rows {
+    let jobs = rows * C >= 1 << 16 ? Parallel.coreCount : 1
+    SpinPool.shared.run(jobs: jobs) { job in
+        rmsNormRows(out, x, weight, from: rows * job / jobs, to: rows * (job + 1) / jobs, C: C, eps: eps, offset: offset)
+    }
+}
+
+@inline(__always)
+func rmsNormRows(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                 from: Int, to: Int, C: Int, eps: Float, offset: Float) {
+    for r in from..<to {
         let xr = x + r * C
         let yr = out + r * C
         let meanSquare = sumOfSquares(xr, C) / Float(C)

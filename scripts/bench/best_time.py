@@ -2,7 +2,7 @@
 """Runs a command N times (stdout discarded) and prints the best wall-clock time and that run's CPU
 time (user + system, of the command and its children) in seconds: "WALL CPU".
 
-usage: timeit.py N CMD [ARG…]
+usage: best_time.py N CMD [ARG…]
 """
 import resource
 import subprocess
