@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The main job: the whole lf pipeline on the bundled sample data with the default model
-# (SmolLM2-135M-Instruct). Installs what it needs, builds, fetches the model, then runs each stage.
+# The main job: the lf pipeline on the bundled sample data (samples/) with the default model
+# (SmolLM2-135M-Instruct). Installs what it needs, builds, fetches the model, then runs each stage
+# into work/ (git-ignored):
 #
-# Stages that are not built yet are listed and skipped, with the issue that builds them; the script
-# fails if a stage that is built fails.
+#   samples/docs ──lf-extract──▶ docs.jsonl ──lf-format --mode text──▶ pretrain.jsonl
+#   samples/instructions.jsonl ──lf-format──▶ sft/train.jsonl, sft/eval.jsonl
+#                              ──lf-tokenize pack──▶ shards/train, shards/eval
+#   (lf-train, lf-merge, GGUF export: not built yet — listed and skipped)
+#   eval prompts ──lf-eval generate──▶ answers.base.jsonl
+#
+# It fails if a stage that is built fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,38 +18,49 @@ bash scripts/fetch-model.sh
 
 bin=.build/release
 model=models/smollm2-135m-instruct
-work=${LF_WORK:-work}
+work=${LF_WORK:-work/pipeline}
+rm -rf "$work"
 mkdir -p "$work"
+step() { echo "== $*" >&2; }
 
-echo "== lf pipeline on $model (outputs in $work/)"
-echo "-- lf-gguf: the default model, imported from GGUF"
-"$bin/lf-gguf" inspect --json models/.cache/SmolLM2-135M-Instruct.Q4_1.gguf > "$work/smollm2.gguf.json"
-python3 - "$work/smollm2.gguf.json" "$model" <<'PY'
-import json, os, sys
-info = json.load(open(sys.argv[1]))
-meta = info["metadata"]
-print(f"   GGUF v{info['version']}: {len(info['tensors'])} tensors, {meta['general.architecture']['value']}, "
-      f"tokenizer {meta['tokenizer.ggml.model']['value']}/{meta['tokenizer.ggml.pre']['value']}")
-cfg = json.load(open(os.path.join(sys.argv[2], "config.json")))
-weights = os.path.join(sys.argv[2], "model.safetensors")
-with open(weights, "rb") as f:
-    header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
-stored = sorted({v["dtype"] for k, v in header.items() if k != "__metadata__"})
-print(f"   HF dir: {cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, vocab {cfg['vocab_size']}, "
-      f"weights stored as {'/'.join(stored)} ({os.path.getsize(weights) / 1e6:.0f} MB; model precision {cfg['torch_dtype']})")
-PY
+step "lf-extract: samples/docs → $work/docs.jsonl"
+"$bin/lf-extract" samples/docs -o "$work/docs.jsonl" --quiet
+echo "   $(wc -l < "$work/docs.jsonl") documents" >&2
 
-status=0
-for stage in "lf-extract:8:documents → docs.jsonl" "lf-format:7:docs/datasets → train/eval JSONL" \
-             "lf-tokenize:4:JSONL → packed shards" "lf-train:6:LoRA training" "lf-merge:-:adapter merge" \
-             "lf-eval:5:generation and metrics"; do
-  tool=${stage%%:*}; rest=${stage#*:}; issue=${rest%%:*}; what=${rest#*:}
-  if out=$("$bin/$tool" 2>&1) || ! grep -q "is not built yet" <<<"$out"; then
-    echo "-- $tool ($what): built, but this script does not run it yet" >&2
-    status=1
-  else
-    echo "-- $tool ($what): not built yet${issue:+ (issue #$issue)}" | sed 's/ (issue #-)//'
-  fi
+step "lf-format: documents → continued-pre-training records, chunked by tokens"
+"$bin/lf-format" "$work/docs.jsonl" --mode text --tokenizer "$model" --chunk-unit tokens --chunk-size 128 \
+    --chunk-overlap 16 --quiet > "$work/pretrain.jsonl"
+echo "   $(wc -l < "$work/pretrain.jsonl") text records" >&2
+
+step "lf-format: samples/instructions.jsonl (Alpaca) → chat records, split 90/10"
+"$bin/lf-format" samples/instructions.jsonl --split 0.9,0.1 -o "$work/sft" --quiet
+echo "   train $(wc -l < "$work/sft/train.jsonl"), eval $(wc -l < "$work/sft/eval.jsonl") records" >&2
+
+step "lf-tokenize pack: chat template + tokenizer → shards"
+mkdir -p "$work/shards"
+for split in train eval; do
+  "$bin/lf-tokenize" pack --tokenizer "$model" "$work/sft/$split.jsonl" -o "$work/shards/$split" --quiet
 done
-echo "== done: the stages that exist ran; the others are listed above"
-exit $status
+"$bin/lf-tokenize" stats "$work/shards/train" | sed 's/^/   /' >&2
+
+for stage in "lf-train: LoRA training (issue #6)" "lf-merge: adapter merge" "lf-gguf export: GGUF for llama.cpp/Ollama"; do
+  step "${stage%%:*}: not built yet —${stage#*:}; skipped"
+done
+
+step "lf-eval generate: the base model answers the eval questions"
+python3 - "$work/sft/eval.jsonl" > "$work/eval-prompts.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    messages = json.loads(line)["messages"]
+    question = [m for m in messages if m["role"] != "assistant"]
+    print(json.dumps({"messages": question, "question": question[-1]["content"],
+                      "reference": next(m["content"] for m in messages if m["role"] == "assistant")}))
+PY
+"$bin/lf-eval" generate -m "$model" --max-new-tokens 64 "$work/eval-prompts.jsonl" > "$work/answers.base.jsonl"
+python3 - "$work/answers.base.jsonl" <<'PY' >&2
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    print(f"   Q: {r['question']}\n   base: {r['completion'][:160]}\n   reference: {r['reference']}")
+PY
+echo "== done: outputs in $work/" >&2
