@@ -1,0 +1,34 @@
+/// A tensor that training updates: its values (owned by whoever holds the model, e.g. a LoRA
+/// slice's A or B matrix), a gradient of the same shape (owned here), and whether weight decay
+/// applies to it.
+///
+/// `name` is the key the tensor is saved under in adapter_model.safetensors (PEFT's naming:
+/// `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`); optimiser state and
+/// checkpoints are keyed by it too.
+public final class TrainableParameter: @unchecked Sendable {
+    public let name: String
+    public let shape: [Int]
+    /// The number of values (the product of `shape`).
+    public let count: Int
+    public let value: UnsafeMutablePointer<Float>
+    public let gradient: UnsafeMutablePointer<Float>
+    /// AdamW's decoupled weight decay applies (HF's Trainer: every parameter but biases and norms).
+    public let decays: Bool
+
+    public init(name: String, shape: [Int], value: UnsafeMutablePointer<Float>, decays: Bool = true) {
+        self.name = name
+        self.shape = shape
+        count = shape.reduce(1, *)
+        self.value = value
+        self.decays = decays
+        gradient = .allocate(capacity: max(count, 1))
+        gradient.initialize(repeating: 0, count: count)
+    }
+
+    deinit { gradient.deallocate() }
+
+    /// Sets the gradient to zero (before accumulating the micro-batches of a step).
+    public func zeroGradient() {
+        gradient.update(repeating: 0, count: count)
+    }
+}
