@@ -75,7 +75,7 @@ let package = Package(
     }
     + [
         "CLITests", "TensorTests", "SafetensorsTests", "GGUFTests", "ModelTests", "InteropTests", "TokenizerTests",
-        "ChatTemplateTests", "ShardTests", "DatasetTests",
+        "ChatTemplateTests", "ShardTests", "DatasetTests", "TrainingTests",
     ].map { name in
         .testTarget(name: name, dependencies: ["Shared", "TestSupport"], path: "Tests/\(name)")
     }
