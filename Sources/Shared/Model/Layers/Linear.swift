@@ -5,6 +5,21 @@ import Foundation
 public enum WeightMatrix: @unchecked Sendable {
     case f32(UnsafeMutablePointer<Float>)
     case bf16(UnsafeMutablePointer<UInt16>)
+
+    /// Rows o..<o+n of a matrix with `cols` columns, as float32 (for the products that need a
+    /// float32 block: batched forward, the input gradient, DoRA norms).
+    func widenRows(_ o: Int, _ n: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .f32(let w): out.update(from: w + o * cols, count: n * cols)
+        case .bf16(let w): HalfPrecision.widenBF16(w + o * cols, out, count: n * cols)
+        }
+    }
+
+    /// The float32 storage, when the matrix is held in float32 (no widening needed).
+    var float32: UnsafeMutablePointer<Float>? {
+        if case .f32(let w) = self { return w }
+        return nil
+    }
 }
 
 /// A low-rank adapter on a block of a linear layer's output rows (a whole layer, or q/k/v inside a
@@ -22,8 +37,16 @@ public final class LoRASlice: @unchecked Sendable {
     public let a: UnsafeMutablePointer<Float>
     /// (rows, rank)
     public let b: UnsafeMutablePointer<Float>
-    /// DoRA: m / ‖W + s·B·A‖ per output row (rows), computed when the adapter is attached.
+    /// DoRA: m / ‖W + s·B·A‖ per output row (rows), computed when the adapter is attached
+    /// (and, in training, after every optimiser step).
     public var doraScale: UnsafeMutablePointer<Float>?
+    /// DoRA: the magnitude vector m (rows), and ‖W + s·B·A‖ per row (treated as a constant by the
+    /// gradient, as PEFT detaches it).
+    public var magnitude: UnsafeMutablePointer<Float>?
+    public var weightNorm: UnsafeMutablePointer<Float>?
+    /// Training only: dropout on the adapter's input, and where the gradients of A, B and m go.
+    public var dropout: Float = 0
+    public var gradients: LoRAGradients?
 
     init(name: String, rowOffset: Int, rows: Int, rank: Int, inFeatures: Int, scale: Float,
          a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) {
@@ -35,6 +58,19 @@ public final class LoRASlice: @unchecked Sendable {
         self.scale = scale
         self.a = a
         self.b = b
+    }
+}
+
+/// Where backpropagation adds the gradients of a LoRA slice's tensors (same shapes as the tensors).
+public struct LoRAGradients: @unchecked Sendable {
+    public var a: UnsafeMutablePointer<Float>
+    public var b: UnsafeMutablePointer<Float>
+    public var magnitude: UnsafeMutablePointer<Float>?
+
+    public init(a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, magnitude: UnsafeMutablePointer<Float>?) {
+        self.a = a
+        self.b = b
+        self.magnitude = magnitude
     }
 }
 
@@ -58,6 +94,15 @@ public final class Linear: @unchecked Sendable {
 
     /// y (rows, out) = x (rows, in) · Wᵀ (+ adapters) (+ bias).
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
+        baseProduct(x, rows: rows, into: y, scratch: scratch)
+        for adapter in adapters {
+            applyAdapter(adapter, x, rows: rows, y: y, scratch: scratch)
+        }
+        addBias(y, rows: rows)
+    }
+
+    /// y = x · Wᵀ, the frozen part alone.
+    func baseProduct(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
         let (O, I) = (outFeatures, inFeatures)
         switch weight {
         case .f32(let w):
@@ -71,25 +116,28 @@ public final class Linear: @unchecked Sendable {
                 MatVec.bf16(y, w, x, rows: O, cols: I)
             } else {
                 // Widen a block of output rows at a time and multiply: the float32 copy stays small.
-                let block = max(1, min(O, (1 << 20) / I))
+                let block = widenBlockRows
                 let wide = scratch.reserve(block * I)
                 var o = 0
                 while o < O {
                     let n = min(block, O - o)
-                    HalfPrecision.widenBF16(w + o * I, wide, count: n * I)
+                    weight.widenRows(o, n, cols: I, into: wide)
                     BLAS.gemm(transB: true, m: rows, n: n, k: I, a: x, b: wide, c: y + o, ldc: O)
                     o += n
                 }
             }
         }
-        for adapter in adapters {
-            applyAdapter(adapter, x, rows: rows, y: y, scratch: scratch)
-        }
-        if let bias {
-            for r in 0..<rows {
-                let yr = y + r * O
-                for o in 0..<O { yr[o] += bias[o] }
-            }
+    }
+
+    /// How many rows of W are widened to float32 at a time (about 4 MiB of them).
+    var widenBlockRows: Int { max(1, min(outFeatures, (1 << 20) / inFeatures)) }
+
+    func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int) {
+        guard let bias else { return }
+        let O = outFeatures
+        for r in 0..<rows {
+            let yr = y + r * O
+            for o in 0..<O { yr[o] += bias[o] }
         }
     }
 
@@ -113,9 +161,6 @@ public final class Linear: @unchecked Sendable {
 
     /// Row `o` of W as float32 (for DoRA norms and tests).
     func weightRow(_ o: Int, into out: UnsafeMutablePointer<Float>) {
-        switch weight {
-        case .f32(let w): out.update(from: w + o * inFeatures, count: inFeatures)
-        case .bf16(let w): HalfPrecision.widenBF16(w + o * inFeatures, out, count: inFeatures)
-        }
+        weight.widenRows(o, 1, cols: inFeatures, into: out)
     }
 }

@@ -70,8 +70,12 @@ extension TransformerModel {
                     throw LFError.input("the DoRA adapter has no lora_magnitude_vector of length \(target.rows) for \(module)",
                                         file: path, field: module)
                 }
-                let magnitude = try file.floats(m.name)
-                slice.doraScale = doraScale(target.linear, slice, magnitude: magnitude)
+                let magnitude = arena.floats(target.rows)
+                try file.copyFloats(m, into: magnitude)
+                slice.magnitude = magnitude
+                slice.weightNorm = arena.floats(target.rows)
+                slice.doraScale = arena.floats(target.rows)
+                slice.refreshDoRA(of: target.linear)
             } else if let m = p.magnitude {
                 throw LFError.input("\(m.name) is a DoRA magnitude, but adapter_config.json has use_dora false", file: path, field: m.name)
             }
@@ -79,23 +83,5 @@ extension TransformerModel {
         }
         for (linear, slice) in slices { linear.adapters.append(slice) }
         adapter = config
-    }
-
-    /// m / ‖W + s·B·A‖ per output row of the slice.
-    func doraScale(_ linear: Linear, _ l: LoRASlice, magnitude: [Float]) -> UnsafeMutablePointer<Float> {
-        let out = arena.floats(l.rows)
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: l.inFeatures)
-        defer { row.deallocate() }
-        for o in 0..<l.rows {
-            linear.weightRow(l.rowOffset + o, into: row)
-            // row += s · B[o, :] · A
-            for k in 0..<l.rank {
-                let coefficient = l.scale * l.b[o * l.rank + k]
-                let ak = l.a + k * l.inFeatures
-                for i in 0..<l.inFeatures { row[i] += coefficient * ak[i] }
-            }
-            out[o] = magnitude[o] / sumOfSquares(row, l.inFeatures).squareRoot()
-        }
-        return out
     }
 }

@@ -56,3 +56,42 @@ public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) 
     while i < n { s += x[i] * y[i]; i += 1 }
     return s
 }
+
+/// The gradient of `rmsNormForward` with respect to its input, added to `dx`:
+/// with r = 1/sqrt(mean(x²) + eps) and g = dy ⊙ (w + offset),
+/// dx += r·g − x · r³ · Σ(g ⊙ x) / C. The weight is frozen, so it gets no gradient here.
+///
+/// - Parameters: `dx`, `dy`, `x`: (rows, C); `weight`: (C). `dx` may not alias `dy`.
+public func rmsNormBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                            _ weight: UnsafePointer<Float>, rows: Int, C: Int, eps: Float, offset: Float = 0) {
+    let jobs = rows * C >= 1 << 16 ? Parallel.coreCount : 1
+    SpinPool.shared.run(jobs: jobs) { job in
+        let from = rows * job / jobs, to = rows * (job + 1) / jobs
+        rmsNormRowsBackward(dx + from * C, dy + from * C, x + from * C, weight, rows: to - from, C: C, eps: eps, offset: offset)
+    }
+}
+
+/// `rmsNormBackward` on the calling thread.
+@inline(__always)
+func rmsNormRowsBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                         _ weight: UnsafePointer<Float>, rows: Int, C: Int, eps: Float, offset: Float = 0) {
+    for r in 0..<rows {
+        let xr = x + r * C, dyr = dy + r * C, dxr = dx + r * C
+        let rstd = 1 / (sumOfSquares(xr, C) / Float(C) + eps).squareRoot()
+        var gx: Float = 0
+        for i in 0..<C { gx += dyr[i] * (weight[i] + offset) * xr[i] }
+        let k = rstd * rstd * rstd * gx / Float(C)
+        for i in 0..<C { dxr[i] += rstd * dyr[i] * (weight[i] + offset) - xr[i] * k }
+    }
+}
+
+/// Σ over rows of dy ⊙ x̂ (x̂ = x · r): the gradient of an RMSNorm's weight, added to `dWeight`
+/// (for the norms that `--additional-target norm` trains).
+public func rmsNormWeightGradient(_ dWeight: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                  rows: Int, C: Int, eps: Float) {
+    for r in 0..<rows {
+        let xr = x + r * C, dyr = dy + r * C
+        let rstd = 1 / (sumOfSquares(xr, C) / Float(C) + eps).squareRoot()
+        for i in 0..<C { dWeight[i] += dyr[i] * (xr[i] * rstd) }
+    }
+}

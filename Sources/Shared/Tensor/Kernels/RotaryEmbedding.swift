@@ -112,3 +112,18 @@ public func ropeForward(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: I
         }
     }
 }
+
+/// The gradient of `ropeForward`, in place: each pair is rotated back by the same angle
+/// (the transpose of the rotation): d[i] = d'[i]·cos + d'[i+h]·sin, d[i+h] = d'[i+h]·cos − d'[i]·sin.
+public func ropeBackward(_ d: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, rotaryDim: Int,
+                         cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+    let half = rotaryDim / 2
+    for h in 0..<heads {
+        let v = d + h * headDim
+        for i in 0..<half {
+            let d1 = v[i], d2 = v[i + half]
+            v[i] = d1 * cos[i] + d2 * sin[i]
+            v[i + half] = d2 * cos[i] - d1 * sin[i]
+        }
+    }
+}

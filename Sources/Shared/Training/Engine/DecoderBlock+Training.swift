@@ -1,0 +1,124 @@
+/// One decoder layer's training forward (keeping what its backward needs) and backward:
+///
+///     x ─ norm1 ─ qkv ─ q/k norm, RoPE ─ attention ─ o ─(+x)─ middle ─ norm2 ─ up ─ act ─ down ─(+middle)─
+extension DecoderBlock {
+    /// Runs the layer on `b.x` in place, keeping its activations in `saved`.
+    func trainingForward(_ b: PassBuffers, saved s: LayerActivations, context p: PassContext, config c: ModelConfig) {
+        let N = p.rows, C = c.hiddenSize
+        s.input.update(from: b.x, count: N * C)
+        attentionNorm.forward(b.normed, b.x, rows: N, C: C)
+        qkv.trainingForward(b.normed, rows: N, into: s.qkv, tape: s.qkvTape, scratch: b.linear, passSeed: p.seed)
+        prepareQKV(s.qkv, into: b.qkvRoped, context: p, config: c)
+        segmentAttentionForward(s.attention, lse: s.logSumExp, qkv: b.qkvRoped, segments: p.segments, H: c.headCount,
+                                KV: c.kvHeadCount, hd: c.headDim, scale: attentionScale(c), window: c.slidingWindow)
+        output.trainingForward(s.attention, rows: N, into: b.projected, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
+        add(b.x, b.projected, count: N * C)
+        s.middle.update(from: b.x, count: N * C)
+
+        mlpNorm.forward(b.normed, b.x, rows: N, C: C)
+        up.trainingForward(b.normed, rows: N, into: s.gateUp, tape: s.upTape, scratch: b.linear, passSeed: p.seed)
+        activate(s.gateUp, into: b.activation, rows: N, config: c)
+        down.trainingForward(b.activation, rows: N, into: b.projected, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
+        add(b.x, b.projected, count: N * C)
+    }
+
+    /// Turns `b.dx` from the gradient of the layer's output into that of its input (skipped when
+    /// `needsInputGradient` is false: nothing before the layer trains), adding the gradients of
+    /// the layer's trainable tensors on the way.
+    func trainingBackward(_ b: PassBuffers, saved s: LayerActivations, context p: PassContext, config c: ModelConfig,
+                          needsInputGradient: Bool) {
+        let N = p.rows, C = c.hiddenSize, I = c.intermediateSize
+
+        // MLP: recompute its normed input and activation.
+        mlpNorm.forward(b.normed, s.middle, rows: N, C: C)
+        activate(s.gateUp, into: b.activation, rows: N, config: c)
+        b.dTemp.update(from: b.dx, count: N * C)
+        down.backward(dy: b.dTemp, x: b.activation, rows: N, dx: b.dActivation, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
+        if c.gatedMLP {
+            Activations.gatedBackward(c.activation, b.dGateUp, b.dActivation, s.gateUp, rows: N, intermediate: I)
+        } else {
+            Activations.backward(c.activation, b.dGateUp, b.dActivation, s.gateUp, count: N * I)
+        }
+        up.backward(dy: b.dGateUp, x: b.normed, rows: N, dx: b.dNormed, tape: s.upTape, scratch: b.linear, passSeed: p.seed)
+        mlpNorm.backward(b.dx, b.dNormed, s.middle, rows: N, C: C)
+
+        // Attention: recompute the normed input and the roped q|k|v.
+        attentionNorm.forward(b.normed, s.input, rows: N, C: C)
+        prepareQKV(s.qkv, into: b.qkvRoped, context: p, config: c)
+        b.dTemp.update(from: b.dx, count: N * C)
+        output.backward(dy: b.dTemp, x: s.attention, rows: N, dx: b.dAttention, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
+        segmentAttentionBackward(b.dqkv, dOut: b.dAttention, out: s.attention, lse: s.logSumExp, qkv: b.qkvRoped,
+                                 segments: p.segments, H: c.headCount, KV: c.kvHeadCount, hd: c.headDim,
+                                 scale: attentionScale(c), window: c.slidingWindow)
+        unprepareQKV(b.dqkv, raw: s.qkv, context: p, config: c)
+        qkv.backward(dy: b.dqkv, x: b.normed, rows: N, dx: needsInputGradient ? b.dNormed : nil, tape: s.qkvTape,
+                     scratch: b.linear, passSeed: p.seed)
+        if needsInputGradient { attentionNorm.backward(b.dx, b.dNormed, s.input, rows: N, C: C) }
+    }
+
+    private func attentionScale(_ c: ModelConfig) -> Float { 1 / Float(c.headDim).squareRoot() }
+
+    /// The MLP's activation of the up projection: act(gate) · up, or act(x).
+    private func activate(_ gateUp: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows N: Int, config c: ModelConfig) {
+        if c.gatedMLP {
+            Activations.gatedForward(c.activation, out, gateUp, rows: N, intermediate: c.intermediateSize)
+        } else {
+            out.update(from: gateUp, count: N * c.intermediateSize)
+            Activations.forward(c.activation, out, count: N * c.intermediateSize)
+        }
+    }
+
+    /// q|k|v rows as attention takes them: Qwen3's per-head norms of q and k, then RoPE at each
+    /// row's position.
+    private func prepareQKV(_ raw: UnsafePointer<Float>, into roped: UnsafeMutablePointer<Float>, context p: PassContext, config c: ModelConfig) {
+        let (H, KV, hd) = (c.headCount, c.kvHeadCount, c.headDim)
+        let Q = H * hd, stride = Q + 2 * KV * hd
+        roped.update(from: raw, count: p.rows * stride)
+        let rotaryDim = c.rope?.rotaryDim ?? 0
+        let half = rotaryDim / 2
+        let eps = Float(c.normEps)
+        let jobs = p.rows >= 64 ? Parallel.coreCount : 1
+        SpinPool.shared.run(jobs: jobs) { job in
+            for t in (p.rows * job / jobs)..<(p.rows * (job + 1) / jobs) {
+                let q = roped + t * stride, k = q + Q
+                if let qNorm, let kNorm {
+                    rmsNormRows(q, q, qNorm, from: 0, to: H, C: hd, eps: eps, offset: 0)
+                    rmsNormRows(k, k, kNorm, from: 0, to: KV, C: hd, eps: eps, offset: 0)
+                }
+                if rotaryDim > 0 {
+                    ropeForward(q, heads: H, headDim: hd, rotaryDim: rotaryDim, cos: p.cos + t * half, sin: p.sin + t * half)
+                    ropeForward(k, heads: KV, headDim: hd, rotaryDim: rotaryDim, cos: p.cos + t * half, sin: p.sin + t * half)
+                }
+            }
+        }
+    }
+
+    /// The gradient of `prepareQKV`, in place on `d` (the v part passes through).
+    private func unprepareQKV(_ d: UnsafeMutablePointer<Float>, raw: UnsafePointer<Float>, context p: PassContext, config c: ModelConfig) {
+        let (H, KV, hd) = (c.headCount, c.kvHeadCount, c.headDim)
+        let Q = H * hd, stride = Q + 2 * KV * hd
+        let rotaryDim = c.rope?.rotaryDim ?? 0
+        let half = rotaryDim / 2
+        let eps = Float(c.normEps)
+        let jobs = p.rows >= 64 ? Parallel.coreCount : 1
+        SpinPool.shared.run(jobs: jobs) { job in
+            let temp = UnsafeMutablePointer<Float>.allocate(capacity: Q)
+            defer { temp.deallocate() }
+            for t in (p.rows * job / jobs)..<(p.rows * (job + 1) / jobs) {
+                let dq = d + t * stride, dk = dq + Q
+                if rotaryDim > 0 {
+                    ropeBackward(dq, heads: H, headDim: hd, rotaryDim: rotaryDim, cos: p.cos + t * half, sin: p.sin + t * half)
+                    ropeBackward(dk, heads: KV, headDim: hd, rotaryDim: rotaryDim, cos: p.cos + t * half, sin: p.sin + t * half)
+                }
+                if let qNorm, let kNorm {
+                    let q = raw + t * stride, k = q + Q
+                    for (dv, v, w, heads) in [(dq, q, qNorm, H), (dk, k, kNorm, KV)] {
+                        temp.update(repeating: 0, count: heads * hd)
+                        rmsNormRowsBackward(temp, dv, v, w, rows: heads, C: hd, eps: eps)
+                        dv.update(from: temp, count: heads * hd)
+                    }
+                }
+            }
+        }
+    }
+}

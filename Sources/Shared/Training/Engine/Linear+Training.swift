@@ -1,0 +1,105 @@
+/// The training forward and backward of a linear layer with LoRA slices: the frozen W gets no
+/// gradient, only the input (when asked) and each slice's A, B (and DoRA's m).
+extension Linear {
+    /// y = x·Wᵀ + Σ slices (+ bias), as `forward`, plus adapter dropout (its mask a function of
+    /// `passSeed`) and DoRA's pre-scale output kept in `tape`.
+    func trainingForward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+                         tape: LinearTape, scratch: LinearScratch, passSeed: UInt64) {
+        baseProduct(x, rows: rows, into: y, scratch: scratch.weights)
+        let O = outFeatures
+        for (index, l) in adapters.enumerated() {
+            let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
+            let t = scratch.t.reserve(rows * l.rank)
+            BLAS.gemm(transB: true, m: rows, n: l.rank, k: l.inFeatures, a: input, b: l.a, c: t)
+            let block = y + l.rowOffset
+            BLAS.gemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, b: l.b, beta: 1, c: block, ldc: O)
+            if let d = l.doraScale {
+                let pre = tape.buffer(index, count: rows * l.rows)
+                for r in 0..<rows {
+                    let yr = block + r * O, pr = pre + r * l.rows
+                    for o in 0..<l.rows {
+                        pr[o] = yr[o]
+                        yr[o] *= d[o]
+                    }
+                }
+            }
+        }
+        addBias(y, rows: rows)
+    }
+
+    /// Backpropagates `dy` (rows, out; scaled in place where DoRA scales the output): adds the
+    /// slices' gradients and, when `dx` is given, writes dL/dx (rows, in) into it.
+    func backward(dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>?,
+                  tape: LinearTape, scratch: LinearScratch, passSeed: UInt64) {
+        let (O, I) = (outFeatures, inFeatures)
+        // DoRA first: y = d ⊙ pre with d = m / ‖W + sBA‖ (the norm a constant), so
+        // dm = Σ_rows dy ⊙ pre / norm, and everything below sees d ⊙ dy.
+        for (index, l) in adapters.enumerated() {
+            guard let d = l.doraScale, let norm = l.weightNorm else { continue }
+            let pre = tape.preScale[index]!
+            let block = dy + l.rowOffset
+            if let dm = l.gradients?.magnitude {
+                for r in 0..<rows {
+                    let dyr = block + r * O, pr = pre + r * l.rows
+                    for o in 0..<l.rows { dm[o] += dyr[o] * pr[o] / norm[o] }
+                }
+            }
+            for r in 0..<rows {
+                let dyr = block + r * O
+                for o in 0..<l.rows { dyr[o] *= d[o] }
+            }
+        }
+        if let dx { inputGradient(dy, rows: rows, into: dx, scratch: scratch.weights) }
+        for l in adapters {
+            guard let g = l.gradients else { continue }
+            let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
+            let t = scratch.t.reserve(rows * l.rank), dt = scratch.dt.reserve(rows * l.rank)
+            let block = dy + l.rowOffset
+            BLAS.gemm(transB: true, m: rows, n: l.rank, k: I, a: input, b: l.a, c: t)
+            // dB += s · dyᵀ t;  dt = s · dy B;  dA += dtᵀ input
+            BLAS.gemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t, beta: 1, c: g.b)
+            BLAS.gemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt)
+            BLAS.gemm(transA: true, m: l.rank, n: I, k: rows, a: dt, lda: l.rank, b: input, beta: 1, c: g.a)
+            guard let dx else { continue }
+            if l.dropout > 0, scratch.dropoutEnabled {
+                // dx += (dt A) ⊙ mask; the mask is still in scratch from adapterInput.
+                let through = scratch.dropped.reserve(rows * I)
+                BLAS.gemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, c: through)
+                let mask = scratch.mask.pointer
+                for i in 0..<(rows * I) { dx[i] += through[i] * mask[i] }
+            } else {
+                BLAS.gemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, beta: 1, c: dx)
+            }
+        }
+    }
+
+    /// dx = dy · W (rows, in), widening W block by block when it is not float32.
+    func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
+        let (O, I) = (outFeatures, inFeatures)
+        if let w = weight.float32 {
+            BLAS.gemm(m: rows, n: I, k: O, a: dy, b: w, c: dx)
+            return
+        }
+        let block = widenBlockRows
+        let wide = scratch.reserve(block * I)
+        var o = 0
+        while o < O {
+            let n = min(block, O - o)
+            weight.widenRows(o, n, cols: I, into: wide)
+            BLAS.gemm(m: rows, n: I, k: n, a: dy + o, lda: O, b: wide, beta: o == 0 ? 0 : 1, c: dx)
+            o += n
+        }
+    }
+
+    /// The input a slice sees: x, or x with the slice's dropout mask applied (the mask is left in
+    /// `scratch.mask` for the backward pass).
+    private func adapterInput(_ l: LoRASlice, _ x: UnsafePointer<Float>, rows: Int, scratch: LinearScratch,
+                              passSeed: UInt64) -> UnsafePointer<Float> {
+        guard l.dropout > 0, scratch.dropoutEnabled else { return x }
+        let n = rows * inFeatures
+        let mask = scratch.mask.reserve(n), dropped = scratch.dropped.reserve(n)
+        Dropout.mask(mask, count: n, p: l.dropout, seed: Dropout.seed(pass: passSeed, slice: l.name))
+        for i in 0..<n { dropped[i] = x[i] * mask[i] }
+        return UnsafePointer(dropped)
+    }
+}

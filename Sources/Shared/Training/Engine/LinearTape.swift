@@ -1,0 +1,33 @@
+/// What a linear layer's training forward keeps for its backward beyond its input: DoRA's
+/// block output before the magnitude scale, one per DoRA slice (nil for plain LoRA slices).
+final class LinearTape: @unchecked Sendable {
+    private(set) var preScale: [UnsafeMutablePointer<Float>?] = []
+    private var capacities: [Int] = []
+
+    deinit { for p in preScale { p?.deallocate() } }
+
+    /// The buffer of adapter `index`, holding at least `count` floats.
+    func buffer(_ index: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        while preScale.count <= index { preScale.append(nil); capacities.append(0) }
+        if let p = preScale[index], capacities[index] >= count { return p }
+        preScale[index]?.deallocate()
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        preScale[index] = p
+        capacities[index] = count
+        return p
+    }
+
+    var bytes: Int { capacities.reduce(0, +) * 4 }
+}
+
+/// Scratch memory for the linear layers' training products (reused by every layer).
+final class LinearScratch: @unchecked Sendable {
+    /// Widened weight blocks.
+    let weights = ScratchBuffer()
+    /// x·Aᵀ and its gradient (rows, r).
+    let t = ScratchBuffer(), dt = ScratchBuffer()
+    /// Dropout: the mask and the dropped input (rows, in).
+    let mask = ScratchBuffer(), dropped = ScratchBuffer()
+    /// Off for evaluation passes (dropout only applies in training).
+    var dropoutEnabled = true
+}
