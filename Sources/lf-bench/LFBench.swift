@@ -7,6 +7,7 @@ import Shared
 ///
 ///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
 ///   lf-bench sgemm M N K             GFLOP/s of BLAS.gemm
+///   lf-bench train MODEL [SEQ BATCH STEPS]   tokens/s of the training engine's forward + backward
 @main
 enum LFBench {
     static func main() {
@@ -20,8 +21,17 @@ enum LFBench {
             let m = args.count > 3 ? Int(args[1]) ?? 2048 : 2048, n = args.count > 3 ? Int(args[2]) ?? 1536 : 1536
             let k = args.count > 3 ? Int(args[3]) ?? 576 : 576
             sgemm(m: m, n: n, k: k)
+        case "train" where args.count > 1:
+            let number = { (i: Int, fallback: Int) in args.count > i ? Int(args[i]) ?? fallback : fallback }
+            do {
+                try train(model: args[1], sequence: number(2, 512), batch: number(3, 4), steps: number(4, 3),
+                          checkpointing: args.contains("--grad-checkpoint"))
+            } catch {
+                print("lf-bench: \(error)")
+                exit(1)
+            }
         default:
-            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K")
+            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K | train MODEL [SEQ BATCH STEPS] [--grad-checkpoint]")
             exit(2)
         }
     }
@@ -68,5 +78,29 @@ enum LFBench {
         for i in 0..<(n * k) { b[i] = Float(i % 5) * 0.1 }
         let t = time(runs: 7) { BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, b: b, c: c) }
         print(String(format: "sgemm %d x %d x %d (B transposed, %d threads): %.1f GFLOP/s", m, n, k, BLAS.threads, 2 * Double(m * n * k) / t / 1e9))
+    }
+
+    /// LoRA r = 16 on every linear module, random tokens, every token trained.
+    static func train(model path: String, sequence: Int, batch: Int, steps: Int, checkpointing: Bool) throws {
+        let model = try TransformerModel.load(directory: path)
+        let adapter = try TrainableAdapter.create(on: model, .init(targets: ["all"], rank: 16, alpha: 32, seed: 1))
+        let engine = TrainingEngine(model: model, checkpointing: checkpointing)
+        var rng = SplitMix64(seed: 1)
+        let sequences = (0..<batch).map { _ in
+            PackedSequence(ids: (0..<sequence).map { _ in Int32(rng.next() % UInt64(model.config.vocabSize)) },
+                           mask: [Bool](repeating: true, count: sequence))
+        }
+        let micro = TrainingBatch(sequences: sequences)
+        var times: [Double] = []
+        for _ in 0..<(steps + 1) {
+            adapter.zeroGradients()
+            let t = DispatchTime.now().uptimeNanoseconds
+            _ = try engine.accumulate(micro, gradientScale: 1 / Float(micro.targetCount))
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+        }
+        let median = times.dropFirst().sorted()[steps / 2]
+        print(String(format: "train %@: %d x %d tokens, %d LoRA values, %.2f s per micro-batch (median of %d), %.1f tokens/s, activations %.0f MiB",
+                     (path as NSString).lastPathComponent, batch, sequence, adapter.parameterCount, median, steps,
+                     Double(micro.rowCount) / median, Double(engine.activationBytes) / 1048576))
     }
 }
