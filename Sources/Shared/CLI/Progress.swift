@@ -19,6 +19,8 @@ public final class ProgressReporter: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var finished = false
     private var linesPrinted = 0
+    private var detail = ""
+    private var base = 0
 
     /// - Parameters:
     ///   - total: the number of units expected, if known (enables percentage and ETA).
@@ -42,6 +44,17 @@ public final class ProgressReporter: @unchecked Sendable {
     public func set(_ value: Int) {
         lock.withLock {
             done = value
+            drawIfDue(force: false)
+        }
+    }
+
+    /// Sets the count and a status shown after it (lf-train: loss, learning rate, tokens/s).
+    /// `resumedAt`: units done before this process started, left out of the rate and ETA.
+    public func set(_ value: Int, detail: String, resumedAt: Int = 0) {
+        lock.withLock {
+            done = value
+            self.detail = detail
+            base = resumedAt
             drawIfDue(force: false)
         }
     }
@@ -77,7 +90,7 @@ public final class ProgressReporter: @unchecked Sendable {
     /// "label  42% [#####.....] 420/1000 items  12.3 items/s  eta 47s"
     public func render(final: Bool) -> String {
         let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0 ? Double(done - base) / elapsed : 0
         var parts = [label]
         if let total, total > 0 {
             let fraction = min(1, Double(done) / Double(total))
@@ -91,7 +104,9 @@ public final class ProgressReporter: @unchecked Sendable {
         } else {
             parts.append("\(done) \(unit)")
         }
-        parts.append(String(format: "%.1f %@/s", rate, unit))
+        if !detail.isEmpty { parts.append(detail) }
+        // Slow units (training steps) read better as seconds per unit.
+        parts.append(rate >= 1 || rate == 0 ? String(format: "%.1f %@/s", rate, unit) : String(format: "%.1f s/%@", 1 / rate, String(unit.dropLast(unit.hasSuffix("s") ? 1 : 0))))
         if final {
             parts.append("in " + Self.duration(elapsed))
         } else if let total, rate > 0, done < total {

@@ -32,19 +32,28 @@ public func segmentAttentionForward(_ out: UnsafeMutablePointer<Float>, lse: Uns
         let base = qkv + segment.start * stride
         let keys = base + Q + kv * hd, values = base + Q + K + kv * hd
         for h in (kv * group)..<((kv + 1) * group) {
-            BLAS.gemm(transB: true, m: L, n: L, k: hd, alpha: scale, a: base + h * hd, lda: stride, b: keys, ldb: stride, c: scores, ldc: L)
-            for i in 0..<L {
-                let row = scores + i * L
-                let first = window.map { max(0, i + 1 - $0) } ?? 0
-                let top = maxValue(row + first, i + 1 - first)
-                let sum = expAndSum(row + first, i + 1 - first, shift: top)
-                let inverse = 1 / sum
-                for j in 0..<first { row[j] = 0 }
-                for j in first...i { row[j] *= inverse }
-                for j in (i + 1)..<L { row[j] = 0 }
-                lse[(segment.start + i) * H + h] = top + logf(sum)
+            // Causal: a block of query rows needs only the keys up to its last row (and, with a
+            // window, from its first row's window start), so the products skip the upper triangle.
+            for (i0, i1) in causalBlocks(L) {
+                let j0 = window.map { max(0, i0 + 1 - $0) } ?? 0
+                let n = i1 - j0, ldc = n
+                BLAS.gemm(transB: true, m: i1 - i0, n: n, k: hd, alpha: scale, a: base + i0 * stride + h * hd, lda: stride,
+                          b: keys + j0 * stride, ldb: stride, c: scores, ldc: ldc)
+                for i in i0..<i1 {
+                    let row = scores + (i - i0) * ldc
+                    let first = (window.map { max(0, i + 1 - $0) } ?? 0) - j0
+                    let last = i - j0  // inclusive
+                    let top = maxValue(row + first, last + 1 - first)
+                    let sum = expAndSum(row + first, last + 1 - first, shift: top)
+                    let inverse = 1 / sum
+                    for j in 0..<first { row[j] = 0 }
+                    for j in first...last { row[j] *= inverse }
+                    for j in (last + 1)..<n { row[j] = 0 }
+                    lse[(segment.start + i) * H + h] = top + logf(sum)
+                }
+                BLAS.gemm(m: i1 - i0, n: hd, k: n, a: scores, lda: ldc, b: values + j0 * stride, ldb: stride,
+                          c: out + (segment.start + i0) * Q + h * hd, ldc: Q)
             }
-            BLAS.gemm(m: L, n: hd, k: L, a: scores, lda: L, b: values, ldb: stride, c: out + segment.start * Q + h * hd, ldc: Q)
         }
     }
 }
@@ -53,6 +62,7 @@ public func segmentAttentionForward(_ out: UnsafeMutablePointer<Float>, lse: Uns
 /// (same layout as `qkv`; every value of it is overwritten). With P recomputed from the saved
 /// log-sum-exp, per head: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ O)),
 /// dQ = scale · dS K, dK = scale · dSᵀ Q; the query heads sharing a key/value head add up.
+/// Like the forward it works on blocks of query rows and the keys they see.
 public func segmentAttentionBackward(_ dqkv: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
                                      lse: UnsafePointer<Float>, qkv: UnsafePointer<Float>, segments: [AttentionSegment],
                                      H: Int, KV: Int, hd: Int, scale: Float, window: Int? = nil) {
@@ -64,36 +74,52 @@ public func segmentAttentionBackward(_ dqkv: UnsafeMutablePointer<Float>, dOut: 
         let base = qkv + segment.start * stride, dBase = dqkv + segment.start * stride
         let keys = base + Q + kv * hd, values = base + Q + K + kv * hd
         let dKeys = dBase + Q + kv * hd, dValues = dBase + Q + K + kv * hd
-        for (index, h) in ((kv * group)..<((kv + 1) * group)).enumerated() {
-            let queries = base + h * hd
-            let dO = dOut + segment.start * Q + h * hd, o = out + segment.start * Q + h * hd
-            // P, recomputed.
-            BLAS.gemm(transB: true, m: L, n: L, k: hd, alpha: scale, a: queries, lda: stride, b: keys, ldb: stride, c: p, ldc: L)
-            for i in 0..<L {
-                let row = p + i * L
-                let first = window.map { max(0, i + 1 - $0) } ?? 0
-                let shift = lse[(segment.start + i) * H + h]
-                _ = expAndSum(row + first, i + 1 - first, shift: shift)
-                for j in 0..<first { row[j] = 0 }
-                for j in (i + 1)..<L { row[j] = 0 }
+        for r in 0..<L {
+            (dKeys + r * stride).update(repeating: 0, count: hd)
+            (dValues + r * stride).update(repeating: 0, count: hd)
+        }
+        for h in (kv * group)..<((kv + 1) * group) {
+            for (i0, i1) in causalBlocks(L) {
+                let j0 = window.map { max(0, i0 + 1 - $0) } ?? 0
+                let b = i1 - i0, n = i1 - j0
+                let queries = base + i0 * stride + h * hd
+                let dO = dOut + (segment.start + i0) * Q + h * hd, o = out + (segment.start + i0) * Q + h * hd
+                // P, recomputed from the log-sum-exp.
+                BLAS.gemm(transB: true, m: b, n: n, k: hd, alpha: scale, a: queries, lda: stride, b: keys + j0 * stride, ldb: stride,
+                          c: p, ldc: n)
+                for i in i0..<i1 {
+                    let row = p + (i - i0) * n
+                    let first = (window.map { max(0, i + 1 - $0) } ?? 0) - j0
+                    let last = i - j0
+                    _ = expAndSum(row + first, last + 1 - first, shift: lse[(segment.start + i) * H + h])
+                    for j in 0..<first { row[j] = 0 }
+                    for j in (last + 1)..<n { row[j] = 0 }
+                }
+                // dV += Pᵀ dO
+                BLAS.gemm(transA: true, m: n, n: hd, k: b, a: p, lda: n, b: dO, ldb: Q, beta: 1, c: dValues + j0 * stride, ldc: stride)
+                // dP = dO Vᵀ, then dS = P ⊙ (dP − D) in place.
+                BLAS.gemm(transB: true, m: b, n: n, k: hd, a: dO, lda: Q, b: values + j0 * stride, ldb: stride, c: dp, ldc: n)
+                for i in 0..<b {
+                    let d = dot(dO + i * Q, o + i * Q, hd)
+                    let pr = p + i * n, dpr = dp + i * n
+                    for j in 0..<n { dpr[j] = pr[j] * (dpr[j] - d) }
+                }
+                // dQ = scale · dS K;  dK += scale · dSᵀ Q
+                BLAS.gemm(m: b, n: hd, k: n, alpha: scale, a: dp, lda: n, b: keys + j0 * stride, ldb: stride,
+                          c: dBase + i0 * stride + h * hd, ldc: stride)
+                BLAS.gemm(transA: true, m: n, n: hd, k: b, alpha: scale, a: dp, lda: n, b: queries, ldb: stride,
+                          beta: 1, c: dKeys + j0 * stride, ldc: stride)
             }
-            let accumulate: Float = index == 0 ? 0 : 1
-            // dV (+)= Pᵀ dO
-            BLAS.gemm(transA: true, m: L, n: hd, k: L, a: p, lda: L, b: dO, ldb: Q, beta: accumulate, c: dValues, ldc: stride)
-            // dP = dO Vᵀ, then dS = P ⊙ (dP − D) in place.
-            BLAS.gemm(transB: true, m: L, n: L, k: hd, a: dO, lda: Q, b: values, ldb: stride, c: dp, ldc: L)
-            for i in 0..<L {
-                let d = dot(dO + i * Q, o + i * Q, hd)
-                let pr = p + i * L, dpr = dp + i * L
-                for j in 0...i { dpr[j] = pr[j] * (dpr[j] - d) }
-                for j in (i + 1)..<L { dpr[j] = 0 }
-            }
-            // dQ = scale · dS K;  dK (+)= scale · dSᵀ Q
-            BLAS.gemm(m: L, n: hd, k: L, alpha: scale, a: dp, lda: L, b: keys, ldb: stride, c: dBase + h * hd, ldc: stride)
-            BLAS.gemm(transA: true, m: L, n: hd, k: L, alpha: scale, a: dp, lda: L, b: queries, ldb: stride,
-                      beta: accumulate, c: dKeys, ldc: stride)
         }
     }
+}
+
+/// Row blocks [i0, i1) of an L-row segment: whole when short, else 64 rows at a time (the
+/// products stay large enough for BLAS while skipping most of the masked upper triangle).
+@inline(__always)
+func causalBlocks(_ L: Int) -> [(Int, Int)] {
+    let block = L <= 96 ? L : 64
+    return stride(from: 0, to: L, by: block).map { ($0, min(L, $0 + block)) }
 }
 
 /// Runs `body(segment, kvHead, scratch)` for every (segment, key/value head) pair on all cores,
