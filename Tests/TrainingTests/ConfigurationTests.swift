@@ -212,5 +212,10 @@ func expectLFError(_ body: () throws -> Void, sourceLocation: Testing.SourceLoca
         #expect(error?.location?.file == "shards/manifest.json")
         #expect(error?.message.contains("cutoff_len: the shards were cut at 2048 tokens, the configuration says 1024") == true)
         #expect(error?.message.contains("template: the shards use chatml, the configuration says llama3") == true)
+
+        // A LLaMA-Factory template lf has no counterpart for cannot be compared: a note, not an error.
+        var other = TrainingConfiguration.ShardExpectations()
+        other.template = "qwen3_nothink"
+        #expect(try other.check(against: manifest, shards: "shards") == ["shards/manifest.json: note: template qwen3_nothink is not one of lf's; the shards use chatml"])
     }
 }

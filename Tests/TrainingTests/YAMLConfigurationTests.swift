@@ -22,6 +22,7 @@ let llamaFactoryYAML = """
     dataset: identity,alpaca_en_demo
     template: llama3
     cutoff_len: 2048
+    max_samples: 1000
     overwrite_cache: true
     preprocessing_num_workers: 16
     dataloader_num_workers: 4
@@ -80,9 +81,9 @@ let llamaFactoryYAML = """
 
         // Each key read but not used is noted, with its line.
         #expect(layer.notes.contains { $0.hasPrefix("llama3_lora_sft.yaml:3: note: trust_remote_code") })
-        #expect(layer.notes.contains { $0.hasPrefix("llama3_lora_sft.yaml:38: note: bf16 is not used by lf-train") })
+        #expect(layer.notes.contains { $0.hasPrefix("llama3_lora_sft.yaml:39: note: bf16 is not used by lf-train") })
         #expect(layer.notes.contains { $0.hasPrefix("llama3_lora_sft.yaml:14: note: dataset") })
-        #expect(layer.notes.count == 16)
+        #expect(layer.notes.count == 17)
     }
 
     @Test func entriesKeepTheirLines() throws {
@@ -140,6 +141,8 @@ let llamaFactoryYAML = """
         #expect(e?.message == "finetuning_type: 'full' is not supported: lf-train trains LoRA adapters only")
         #expect(try! YAMLConfiguration.parse("do_train: True\n", file: "t.yaml").notes.count == 1)
         #expect(expectLFError { _ = try YAMLConfiguration.parse("do_train: false\n", file: "t.yaml") } != nil)
+        #expect(try! YAMLConfiguration.parse("eval_strategy: no\nevaluation_strategy: \"no\"\n", file: "t.yaml").notes.count == 2)
+        #expect(expectLFError { _ = try YAMLConfiguration.parse("eval_strategy: epoch\n", file: "t.yaml") } != nil)
     }
 
     @Test func quantizationBitSetsBaseDtype() throws {

@@ -22,14 +22,19 @@ enum ForeignKeys {
         add(["do_train"], "lf-train always trains", allowed: ["true"])
         add(["do_eval"], "lf-train evaluates when eval_data is set")
         add(["do_predict"], "predictions are lf-eval's job", allowed: ["false"])
+        // A plain `no` is YAML 1.1's false, as PyYAML reads HF's "no" strategy.
         add(["eval_strategy", "evaluation_strategy"], "lf-train evaluates every eval_steps when eval_data is set",
-            allowed: ["steps", "no"])
+            allowed: ["steps", "no", "false"])
         add(["save_strategy", "logging_strategy"], "lf-train counts in steps", allowed: ["steps"])
         add(["metric_for_best_model"], "the best checkpoint is the one with the lowest eval loss",
             allowed: ["eval_loss", "loss"])
         add(["greater_is_better"], "a lower eval loss is better", allowed: ["false"])
         add(["dataset", "eval_dataset", "dataset_dir", "media_dir"],
             "lf-train reads the shards named by data and eval_data (made by lf-format and lf-tokenize pack)")
+        // These only shape what LLaMA-Factory reads from `dataset`, which lf-train does not read;
+        // the shards already hold the records chosen (every LLaMA-Factory example sets max_samples).
+        add(["max_samples", "mix_strategy", "interleave_probs"],
+            "it applies to `dataset`; choose and mix the records when making the data (lf-format --max-samples, --mix, --interleave-probs)")
         add(["bf16", "fp16", "tf32", "pure_bf16"],
             "lf computes in float32; base_dtype sets how the frozen weights are held")
         add(["quantization_method", "quantization_type", "double_quantization"],
@@ -65,8 +70,6 @@ enum ForeignKeys {
             for name in names { table[name] = hint }
         }
         add(["val_size"], "split the records with `lf-format --split 0.9,0.1`, pack eval.jsonl too, and give those shards as eval_data")
-        add(["max_samples", "mix_strategy", "interleave_probs"],
-            "choose and mix the records when making the data: lf-format --max-samples, --mix, --interleave-probs")
         add(["streaming", "tokenized_path", "buffer_size"], "lf-train reads the shards lf-tokenize pack made; remove the key")
         add(["neat_packing"], "lf-tokenize pack decides packing; give packing: true|false to check it")
         add(["data_seed"], "lf-train orders the data with seed")
