@@ -7,7 +7,10 @@ struct LFTrain: ParsableCommand {
         commandName: "lf-train",
         abstract: "Fine-tune a model with LoRA on the CPU; writes a PEFT adapter.",
         discussion: """
-            This stage is not implemented yet (issue #6): it reads and checks the settings, prints the effective configuration, then exits with status 1 and says so.
+            Trains a LoRA adapter on shards made by `lf-tokenize pack` and writes it, in PEFT's format, into the output directory with trainer_log.jsonl, trainer_state.json, train_results.json, all_results.json, training_loss.svg, training_args.yaml and checkpoint-N directories. Ctrl-C (or SIGTERM) saves a checkpoint and exits; --resume continues from the newest one.
+
+            Example:
+              lf-train --model models/smollm2-135m-instruct --data shards/ -o out/ --lora-target all --max-steps 100
 
             Settings come from lf's defaults, then the --config YAML file (LLaMA-Factory's keys, shown in brackets below; keys LLaMA-Factory uses that change nothing here are noted, others are errors), then the options given on the command line.
 
@@ -25,6 +28,8 @@ struct LFTrain: ParsableCommand {
         let (configuration, notes) = try options.configuration()
         for note in notes { Log.info(note) }
         Log.info(EffectiveConfiguration.render(configuration))
-        throw notBuiltYet("lf-train", stage: "LoRA training", issue: 6)
+        let trainer = try Trainer(config: configuration)
+        Log.info(trainer.summary)
+        try trainer.run()
     }
 }

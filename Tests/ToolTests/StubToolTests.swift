@@ -29,8 +29,7 @@ import TestSupport
         #expect(r.stdout.isEmpty)
     }
 
-    // lf-train checks its settings first, so it is given the ones it requires.
-    @Test(arguments: [["lf-train", "--model", "m", "--data", "d", "-o", "o"], ["lf-merge"]])
+    @Test(arguments: [["lf-merge"]])
     func unbuiltStageSaysSo(command: [String]) throws {
         let r = try Tools.run(command[0], Array(command.dropFirst()))
         #expect(r.status == 1)
