@@ -15,6 +15,9 @@ public final class TrainableParameter: @unchecked Sendable {
     /// AdamW's decoupled weight decay applies (HF's Trainer: every parameter but biases and norms).
     public let decays: Bool
 
+    /// Frees `gradient` on deinit (false when it lives in a buffer shared with other parameters).
+    private let ownsGradient: Bool
+
     public init(name: String, shape: [Int], value: UnsafeMutablePointer<Float>, decays: Bool = true) {
         self.name = name
         self.shape = shape
@@ -23,9 +26,24 @@ public final class TrainableParameter: @unchecked Sendable {
         self.decays = decays
         gradient = .allocate(capacity: max(count, 1))
         gradient.initialize(repeating: 0, count: count)
+        ownsGradient = true
     }
 
-    deinit { gradient.deallocate() }
+    /// A parameter whose gradient lives in memory its owner keeps (e.g. the stacked A matrices of
+    /// the LoRA slices of one layer, whose gradients one matrix product computes together).
+    public init(name: String, shape: [Int], value: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>,
+                decays: Bool = true) {
+        self.name = name
+        self.shape = shape
+        count = shape.reduce(1, *)
+        self.value = value
+        self.decays = decays
+        self.gradient = gradient
+        gradient.initialize(repeating: 0, count: count)
+        ownsGradient = false
+    }
+
+    deinit { if ownsGradient { gradient.deallocate() } }
 
     /// Sets the gradient to zero (before accumulating the micro-batches of a step).
     public func zeroGradient() {

@@ -34,7 +34,7 @@ public final class LoRASlice: @unchecked Sendable {
     public let inFeatures: Int
     public let scale: Float
     /// (rank, in)
-    public let a: UnsafeMutablePointer<Float>
+    public internal(set) var a: UnsafeMutablePointer<Float>
     /// (rows, rank)
     public let b: UnsafeMutablePointer<Float>
     /// DoRA: m / ‖W + s·B·A‖ per output row (rows), computed when the adapter is attached

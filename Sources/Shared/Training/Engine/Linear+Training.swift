@@ -7,12 +7,27 @@ extension Linear {
                          tape: LinearTape, scratch: LinearScratch, passSeed: UInt64) {
         baseProduct(x, rows: rows, into: y, scratch: scratch.weights)
         let O = outFeatures
+        let stacked = dropoutActive(scratch) ? nil : stackedA
+        tape.hasT = stacked != nil
+        if let stacked {
+            // t = x·Aᵀ for every slice at once (rows, Σr), kept for the backward pass.
+            BLAS.gemm(transB: true, m: rows, n: stacked.rank, k: inFeatures, a: x, b: stacked.values,
+                      c: tape.tBuffer(count: rows * stacked.rank))
+        }
+        var offset = 0
         for (index, l) in adapters.enumerated() {
-            let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
-            let t = scratch.t.reserve(rows * l.rank)
-            BLAS.gemm(transB: true, m: rows, n: l.rank, k: l.inFeatures, a: input, b: l.a, c: t)
+            let t: UnsafePointer<Float>, ldt: Int
+            if let stacked, let saved = tape.t {
+                (t, ldt) = (UnsafePointer(saved + offset), stacked.rank)
+            } else {
+                let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
+                let own = scratch.t.reserve(rows * l.rank)
+                BLAS.gemm(transB: true, m: rows, n: l.rank, k: l.inFeatures, a: input, b: l.a, c: own)
+                (t, ldt) = (UnsafePointer(own), l.rank)
+            }
+            offset += l.rank
             let block = y + l.rowOffset
-            BLAS.gemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, b: l.b, beta: 1, c: block, ldc: O)
+            BLAS.gemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, lda: ldt, b: l.b, beta: 1, c: block, ldc: O)
             if let d = l.doraScale {
                 let pre = tape.buffer(index, count: rows * l.rows)
                 for r in 0..<rows {
@@ -50,6 +65,30 @@ extension Linear {
             }
         }
         if let dx { inputGradient(dy, rows: rows, into: dx, scratch: scratch.weights) }
+        if let stacked = dropoutActive(scratch) ? nil : stackedA, let dA = stacked.gradients {
+            // Every slice at once: t (saved, or recomputed), dB and dt per slice, then
+            // dA (Σr, in) += dtᵀ x and dx += dt · A in one product each.
+            let R = stacked.rank
+            let t: UnsafeMutablePointer<Float>
+            if tape.hasT, let saved = tape.t {
+                t = saved
+            } else {
+                t = tape.tBuffer(count: rows * R)
+                BLAS.gemm(transB: true, m: rows, n: R, k: I, a: x, b: stacked.values, c: t)
+            }
+            let dt = scratch.dt.reserve(rows * R)
+            var offset = 0
+            for l in adapters {
+                let block = dy + l.rowOffset
+                BLAS.gemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t + offset, ldb: R,
+                          beta: 1, c: l.gradients!.b)
+                BLAS.gemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt + offset, ldc: R)
+                offset += l.rank
+            }
+            BLAS.gemm(transA: true, m: R, n: I, k: rows, a: dt, lda: R, b: x, beta: 1, c: dA)
+            if let dx { BLAS.gemm(m: rows, n: I, k: R, a: dt, b: stacked.values, beta: 1, c: dx) }
+            return
+        }
         for l in adapters {
             guard let g = l.gradients else { continue }
             let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
@@ -71,6 +110,24 @@ extension Linear {
                 BLAS.gemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, beta: 1, c: dx)
             }
         }
+    }
+
+    /// The slices' A matrices as one (Σr, in) matrix, with their gradients, when they lie back to
+    /// back in memory (`TrainableAdapter` stacks them); nil otherwise.
+    var stackedA: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>?, rank: Int)? {
+        guard let first = adapters.first else { return nil }
+        var rank = 0
+        for l in adapters {
+            guard l.a == first.a + rank * inFeatures else { return nil }
+            if let g = first.gradients?.a, l.gradients?.a != g + rank * inFeatures { return nil }
+            rank += l.rank
+        }
+        return (first.a, first.gradients?.a, rank)
+    }
+
+    /// Dropout gives each slice its own input, so their products cannot be stacked.
+    private func dropoutActive(_ scratch: LinearScratch) -> Bool {
+        scratch.dropoutEnabled && adapters.contains { $0.dropout > 0 }
     }
 
     /// dx = dy · W (rows, in), widening W block by block when it is not float32.

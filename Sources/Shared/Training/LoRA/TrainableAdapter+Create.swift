@@ -40,7 +40,8 @@ extension TrainableAdapter {
                                    targetModules: Array(Set(modules.map { $0.split(separator: ".").last.map(String.init) ?? $0 })),
                                    loraDropout: settings.dropout, useRslora: settings.rslora, useDora: settings.dora,
                                    fanInFanOut: model.config.architecture == .gpt2, baseModelNameOrPath: model.directory)
-        let arena = Arena()
+        // The slices belong to the model (attached to its layers), so their memory lives with it.
+        let arena = model.arena
         var rng = SplitMix64(seed: settings.seed)
         var slices: [(linear: Linear, slice: LoRASlice)] = []
         for name in modules {
@@ -67,7 +68,7 @@ extension TrainableAdapter {
         }
         for (linear, slice) in slices { linear.adapters.append(slice) }
         model.adapter = config
-        return TrainableAdapter(config: config, slices: slices, arena: arena)
+        return TrainableAdapter(model: model, config: config, slices: slices)
     }
 
     /// Continues training an existing PEFT adapter (made by lf or by PEFT); `dropout` overrides the
@@ -87,7 +88,7 @@ extension TrainableAdapter {
                 slices.append((target.linear, slice))
             }
         }
-        let adapter = TrainableAdapter(config: config, slices: slices, arena: Arena())
+        let adapter = TrainableAdapter(model: model, config: config, slices: slices)
         return adapter
     }
 

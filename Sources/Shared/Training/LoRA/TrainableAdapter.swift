@@ -8,16 +8,33 @@ public final class TrainableAdapter: @unchecked Sendable {
     /// In the model's order: layer by layer, each slice's A, B (and magnitude).
     public let parameters: [TrainableParameter]
     let slices: [(linear: Linear, slice: LoRASlice)]
-    private let arena: Arena
+    /// Holds the memory of the slices (its arena) as long as the parameters point into it.
+    private let model: TransformerModel
 
-    init(config: AdapterConfig, slices: [(linear: Linear, slice: LoRASlice)], arena: Arena) {
+    init(model: TransformerModel, config: AdapterConfig, slices: [(linear: Linear, slice: LoRASlice)]) {
         self.config = config
         self.slices = slices
-        self.arena = arena
+        self.model = model
+        let arena = model.arena
+        // The A matrices of the slices on one layer (q, k, v on a fused q|k|v projection; gate and
+        // up) see the same input: stacked, with their gradients, one product serves them all.
+        var stackedGradientA: [ObjectIdentifier: UnsafeMutablePointer<Float>] = [:]
+        for linear in Self.uniqueLinears(slices) where !linear.adapters.isEmpty {
+            let total = linear.adapters.reduce(0) { $0 + $1.rank } * linear.inFeatures
+            let values = arena.floats(total), gradients = arena.floats(total)
+            var offset = 0
+            for l in linear.adapters {
+                (values + offset).update(from: l.a, count: l.rank * l.inFeatures)
+                l.a = values + offset
+                stackedGradientA[ObjectIdentifier(l)] = gradients + offset
+                offset += l.rank * l.inFeatures
+            }
+        }
         var parameters: [TrainableParameter] = []
         for (_, l) in slices {
             let key = TransformerModel.peftPrefix + l.name
-            let a = TrainableParameter(name: key + ".lora_A.weight", shape: [l.rank, l.inFeatures], value: l.a)
+            let a = TrainableParameter(name: key + ".lora_A.weight", shape: [l.rank, l.inFeatures], value: l.a,
+                                       gradient: stackedGradientA[ObjectIdentifier(l)]!)
             let b = TrainableParameter(name: key + ".lora_B.weight", shape: [l.rows, l.rank], value: l.b)
             parameters += [a, b]
             var gradients = LoRAGradients(a: a.gradient, b: b.gradient, magnitude: nil)
@@ -29,6 +46,11 @@ public final class TrainableAdapter: @unchecked Sendable {
             l.gradients = gradients
         }
         self.parameters = parameters
+    }
+
+    private static func uniqueLinears(_ slices: [(linear: Linear, slice: LoRASlice)]) -> [Linear] {
+        var seen = Set<ObjectIdentifier>()
+        return slices.compactMap { seen.insert(ObjectIdentifier($0.linear)).inserted ? $0.linear : nil }
     }
 
     /// The number of trainable values.

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# lf-train against PyTorch + PEFT: LoRA r=16 on every linear module of SmolLM2-135M, sequences of
+# 512 tokens, micro-batch 4, float32, the same shards and threads, in one run. Two workloads:
+#   text         continued pre-training text, every token trained;
+#   instruction  alpaca_en_demo chats packed into 512-token sequences, prompts masked.
+# Prints tokens/s and peak memory of each, the ratios, and the share of the machine's measured
+# sgemm FLOP/s that lf's useful FLOPs reach (forward + the backward the adapter needs: the input
+# gradients through the frozen weights, the LoRA gradients, causal attention counted as a triangle,
+# the LM head only at trained rows).
+#
+# usage: scripts/bench/train.sh [STEPS] [THREADS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+steps=${1:-4}
+threads=${2:-2}
+shared=${LF_SHARED:-../shared}
+
+bash scripts/setup.sh
+bash scripts/fetch-model.sh
+swift build -c release --product lf-tokenize >/dev/null
+swift build -c release --product lf-format >/dev/null
+swift build -c release --product lf-train >/dev/null
+swift build -c release --product lf-bench >/dev/null
+venv=.venv-bench
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+if ! "$venv/bin/python" -c "import torch, transformers, peft, zstandard" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet "torch==2.13.0+cpu" 2>/dev/null || "$venv/bin/pip" install --quiet torch
+  "$venv/bin/pip" install --quiet transformers peft zstandard safetensors numpy
+fi
+
+bin=.build/release
+model=models/smollm2-135m-instruct
+work=work/bench/train
+mkdir -p "$work"
+if [ ! -d "$work/text" ]; then
+  python3 - "$shared" "$work/text.jsonl" <<'PY'
+import json, pathlib, sys
+shared, out = pathlib.Path(sys.argv[1]), sys.argv[2]
+texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted((shared / "corpus/dev").glob("*.ref.txt"))]
+with open(out, "w", encoding="utf-8") as f:
+    for t in texts:
+        for i in range(0, len(t), 4000):
+            if len(t[i:i + 4000]) > 1000:
+                f.write(json.dumps({"text": t[i:i + 4000]}) + "\n")
+PY
+  "$bin/lf-tokenize" pack --tokenizer "$model" "$work/text.jsonl" --max-len 512 --packing -o "$work/text" --quiet
+fi
+if [ ! -d "$work/instruction" ]; then
+  "$bin/lf-format" "$shared/corpus/datasets/alpaca_en_demo.json" --quiet > "$work/alpaca.jsonl"
+  "$bin/lf-tokenize" pack --tokenizer "$model" "$work/alpaca.jsonl" --max-len 512 --packing -o "$work/instruction" --quiet
+fi
+
+export OPENBLAS_NUM_THREADS=$threads
+python3 - "$steps" "$threads" "$model" "$work" "$venv/bin/python" "$bin" <<'PY'
+import json, re, subprocess, sys, time
+steps, threads, model, work, py, bin = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+sys.path.insert(0, "scripts/bench")
+from lf_shards import read_shards
+
+config = json.load(open(f"{model}/config.json"))
+C, L, H, KV, I, V = (config[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                                          "intermediate_size", "vocab_size"))
+hd = C // H
+r, T, micro = 16, 512, 4
+modules = [(C, H * hd), (C, KV * hd), (C, KV * hd), (H * hd, C), (C, I), (C, I), (I, C)]  # (in, out)
+
+def useful_flops(sequences):
+    """FLOPs of one step on these sequences (see the header)."""
+    n = sum(len(s[0]) for s in sequences)
+    trained = sum(sum(1 for k in range(1, len(s[0])) if s[1][k] and k not in s[2]) for s in sequences)
+    frozen = L * sum(i * o for i, o in modules)
+    lora = L * sum(2 * r * (i + o) + 2 * r * (2 * i + 2 * o) for i, o in modules)
+    pairs = sum((e - b) * (e - b + 1) // 2 for s in sequences for b, e in zip(s[2], s[2][1:] + [len(s[0])]))
+    attention = L * H * hd * 2 * 2 * pairs * 3  # QKᵀ and PV forward, twice that backward
+    return 4 * frozen * n + lora * n // 1 + attention + 4 * V * C * trained
+
+def run_lf(shards, out):
+    cmd = [f"{bin}/lf-train", "-m", model, "--data", shards, "-o", out, "--max-steps", str(steps), "--micro-batch", str(micro),
+           "--grad-accum", "1", "--lora-rank", str(r), "--lora-alpha", str(2 * r), "--lora-target", "all", "--lr", "1e-4",
+           "--logging-steps", "1", "--save-steps", "100000", "--seed", "0", "--no-resume"]
+    subprocess.run(["rm", "-rf", out])
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"lf-train failed:\n{p.stderr[-3000:]}")
+    results = json.load(open(f"{out}/train_results.json"))
+    peak = float(re.search(r"peak memory ([0-9.]+) GiB", p.stderr).group(1)) * 2**30
+    return results["train_tokens_per_second"], peak
+
+def run_peer(shards):
+    p = subprocess.run([py, "scripts/bench/peer_train.py", model, shards, str(steps), str(micro), str(threads), str(r)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"peer failed:\n{p.stderr[-3000:]}")
+    result = json.loads(p.stdout.strip().splitlines()[-1])
+    return result["tokens_per_second"], result["peak_rss_bytes"]
+
+peak_gflops = 0.0
+for m, n, k in [(2048, 1536, 576), (2048, 576, 1536), (2048, 576, 576), (2048, 576, 49152)]:
+    out = subprocess.run([f"{bin}/lf-bench", "sgemm", str(m), str(n), str(k)], capture_output=True, text=True).stdout
+    peak_gflops = max(peak_gflops, float(re.search(r"([0-9.]+) GFLOP/s", out).group(1)))
+print(f"sgemm peak on these shapes, {threads} threads: {peak_gflops:.1f} GFLOP/s")
+print(f"{'workload':12} {'lf tok/s':>9} {'peer tok/s':>10} {'speed':>6} {'lf GiB':>7} {'peer GiB':>8} {'memory':>7} {'lf GFLOP/s':>10} {'of peak':>7}")
+for name in ("text", "instruction"):
+    shards = f"{work}/{name}"
+    sequences = read_shards(shards)
+    lf_tps, lf_peak = run_lf(shards, f"{work}/out-{name}")
+    peer_tps, peer_peak = run_peer(shards)
+    # lf-train's steps take micro-batches in a shuffled order; FLOPs per token of the whole set.
+    flops_per_token = useful_flops(sequences) / sum(len(s[0]) for s in sequences)
+    gflops = lf_tps * flops_per_token / 1e9
+    print(f"{name:12} {lf_tps:9.1f} {peer_tps:10.1f} {lf_tps / peer_tps:5.2f}x {lf_peak / 2**30:7.2f} {peer_peak / 2**30:8.2f} "
+          f"{lf_peak / peer_peak:6.2f}x {gflops:10.1f} {100 * gflops / peak_gflops:6.1f}%")
+PY
