@@ -6,8 +6,9 @@
 #   samples/docs ──lf-extract──▶ docs.jsonl ──lf-format --mode text──▶ pretrain.jsonl
 #   samples/instructions.jsonl ──lf-format──▶ sft/train.jsonl, sft/eval.jsonl
 #                              ──lf-tokenize pack──▶ shards/train, shards/eval
-#   (lf-train, lf-merge, GGUF export: not built yet — listed and skipped)
-#   eval prompts ──lf-eval generate──▶ answers.base.jsonl
+#   shards ──lf-train──▶ adapter/ (PEFT LoRA, logs, checkpoints)
+#   (lf-merge, GGUF export: not built yet — listed and skipped)
+#   eval prompts ──lf-eval generate (base, and with the adapter)──▶ answers.base.jsonl, answers.tuned.jsonl
 #
 # It fails if a stage that is built fails.
 set -euo pipefail
@@ -43,11 +44,22 @@ for split in train eval; do
 done
 "$bin/lf-tokenize" stats "$work/shards/train" | sed 's/^/   /' >&2
 
-for stage in "lf-train: LoRA training (issue #6)" "lf-merge: adapter merge" "lf-gguf export: GGUF for llama.cpp/Ollama"; do
+step "lf-train: LoRA r=8 on every linear module, 24 steps → $work/adapter"
+"$bin/lf-train" -m "$model" --data "$work/shards/train" --eval-data "$work/shards/eval" -o "$work/adapter" \
+    --lora-target all --lora-rank 8 --learning-rate 1e-3 --max-steps 24 --micro-batch 4 --grad-accum 1 \
+    --logging-steps 4 --eval-steps 12 --save-steps 12 --quiet
+python3 - "$work/adapter" <<'PY' >&2
+import json, sys
+for line in open(sys.argv[1] + "/trainer_log.jsonl"):
+    r = json.loads(line)
+    print("   step %3d  %s" % (r["current_steps"], "eval loss %.4f" % r["eval_loss"] if "eval_loss" in r else "loss %.4f" % r["loss"]))
+PY
+
+for stage in "lf-merge: adapter merge" "lf-gguf export: GGUF for llama.cpp/Ollama"; do
   step "${stage%%:*}: not built yet —${stage#*:}; skipped"
 done
 
-step "lf-eval generate: the base model answers the eval questions"
+step "lf-eval generate: the base model and the tuned one answer the eval questions"
 python3 - "$work/sft/eval.jsonl" > "$work/eval-prompts.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):
@@ -57,10 +69,11 @@ for line in open(sys.argv[1], encoding="utf-8"):
                       "reference": next(m["content"] for m in messages if m["role"] == "assistant")}))
 PY
 "$bin/lf-eval" generate -m "$model" --max-new-tokens 64 "$work/eval-prompts.jsonl" > "$work/answers.base.jsonl"
-python3 - "$work/answers.base.jsonl" <<'PY' >&2
+"$bin/lf-eval" generate -m "$model" --adapter "$work/adapter" --max-new-tokens 64 "$work/eval-prompts.jsonl" > "$work/answers.tuned.jsonl"
+python3 - "$work/answers.base.jsonl" "$work/answers.tuned.jsonl" <<'PY' >&2
 import json, sys
-for line in open(sys.argv[1], encoding="utf-8"):
-    r = json.loads(line)
-    print(f"   Q: {r['question']}\n   base: {r['completion'][:160]}\n   reference: {r['reference']}")
+for base, tuned in zip(open(sys.argv[1], encoding="utf-8"), open(sys.argv[2], encoding="utf-8")):
+    b, t = json.loads(base), json.loads(tuned)
+    print(f"   Q: {b['question']}\n   base:  {b['completion'][:160]}\n   tuned: {t['completion'][:160]}\n   reference: {b['reference']}")
 PY
 echo "== done: outputs in $work/" >&2

@@ -91,14 +91,18 @@ enum LFBench {
                            mask: [Bool](repeating: true, count: sequence))
         }
         let micro = TrainingBatch(sequences: sequences)
-        var times: [Double] = []
+        var times: [Double] = [], forward: [Double] = []
         for _ in 0..<(steps + 1) {
             adapter.zeroGradients()
-            let t = DispatchTime.now().uptimeNanoseconds
+            var t = DispatchTime.now().uptimeNanoseconds
             _ = try engine.accumulate(micro, gradientScale: 1 / Float(micro.targetCount))
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+            t = DispatchTime.now().uptimeNanoseconds
+            _ = try engine.loss(micro)
+            forward.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
         }
         let median = times.dropFirst().sorted()[steps / 2]
+        print(String(format: "forward alone %.2f s (median)", forward.dropFirst().sorted()[steps / 2]))
         print(String(format: "train %@: %d x %d tokens, %d LoRA values, %.2f s per micro-batch (median of %d), %.1f tokens/s, activations %.0f MiB",
                      (path as NSString).lastPathComponent, batch, sequence, adapter.parameterCount, median, steps,
                      Double(micro.rowCount) / median, Double(engine.activationBytes) / 1048576))

@@ -28,6 +28,24 @@ def read_shards(directory):
     return sequences
 
 
+def plain_batch(torch, sequences):
+    """For sequences of one document each: input_ids, labels and a 2-D padding mask, the inputs of
+    transformers' ordinary (fastest) causal path; None when a sequence packs several documents."""
+    if any(len(s[2]) != 1 for s in sequences):
+        return None
+    T = max(len(s[0]) for s in sequences)
+    ids = torch.zeros((len(sequences), T), dtype=torch.long)
+    labels = torch.full((len(sequences), T), -100, dtype=torch.long)
+    mask = torch.zeros((len(sequences), T), dtype=torch.long)
+    for b, (seq, trained, _) in enumerate(sequences):
+        ids[b, :len(seq)] = torch.tensor(seq)
+        mask[b, :len(seq)] = 1
+        for k in range(1, len(seq)):
+            if trained[k]:
+                labels[b, k] = seq[k]
+    return ids, labels, mask
+
+
 def batch_tensors(torch, sequences):
     """input_ids, labels (−100 where nothing is trained), position_ids restarting per document, and
     a 4-D additive mask keeping attention inside each document (the maths lf-train does)."""

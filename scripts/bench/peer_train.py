@@ -10,7 +10,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lf_shards import batch_tensors, read_shards
+from lf_shards import batch_tensors, plain_batch, read_shards
 
 model_dir, shards, steps, micro, threads, rank = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 torch.set_num_threads(threads)
@@ -25,8 +25,16 @@ tokens, losses = 0, []
 start = time.perf_counter()
 for step in range(steps):
     batch = [sequences[(step * micro + i) % len(sequences)] for i in range(micro)]
-    ids, labels, positions, mask = batch_tensors(torch, batch)
-    out = model(input_ids=ids, labels=labels, position_ids=positions, attention_mask=mask)
+    plain = plain_batch(torch, batch)
+    if plain is not None:
+        # One document per sequence: transformers' ordinary causal path (its fastest).
+        ids, labels, mask = plain
+        out = model(input_ids=ids, labels=labels, attention_mask=mask)
+    else:
+        # Packed documents: a 4-D block-diagonal mask and positions restarting per document, as
+        # LLaMA-Factory's neat_packing (the maths lf-train does).
+        ids, labels, positions, mask = batch_tensors(torch, batch)
+        out = model(input_ids=ids, labels=labels, position_ids=positions, attention_mask=mask)
     out.loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
     optimizer.step()

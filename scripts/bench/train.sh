@@ -43,7 +43,8 @@ with open(out, "w", encoding="utf-8") as f:
             if len(t[i:i + 4000]) > 1000:
                 f.write(json.dumps({"text": t[i:i + 4000]}) + "\n")
 PY
-  "$bin/lf-tokenize" pack --tokenizer "$model" "$work/text.jsonl" --max-len 512 --packing -o "$work/text" --quiet
+  # One document per sequence (long texts split at 512 tokens), so that the peer takes its plain path.
+  "$bin/lf-tokenize" pack --tokenizer "$model" "$work/text.jsonl" --max-len 512 -o "$work/text" --quiet
 fi
 if [ ! -d "$work/instruction" ]; then
   "$bin/lf-format" "$shared/corpus/datasets/alpaca_en_demo.json" --quiet > "$work/alpaca.jsonl"
@@ -51,7 +52,7 @@ if [ ! -d "$work/instruction" ]; then
 fi
 
 export OPENBLAS_NUM_THREADS=$threads
-python3 - "$steps" "$threads" "$model" "$work" "$venv/bin/python" "$bin" <<'PY'
+"$venv/bin/python" - "$steps" "$threads" "$model" "$work" "$venv/bin/python" "$bin" <<'PY'
 import json, re, subprocess, sys, time
 steps, threads, model, work, py, bin = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 sys.path.insert(0, "scripts/bench")

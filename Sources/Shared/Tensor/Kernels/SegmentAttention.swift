@@ -132,15 +132,38 @@ func forEachSegmentAndKVHead(_ segments: [AttentionSegment], KV: Int, buffers: I
     let jobCount = order.count * KV
     let threads = min(Parallel.coreCount, jobCount)
     let next = Atomic<Int>(0)
-    BLAS.singleThreaded {
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            let scratch = (0..<buffers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: longest * longest) }
-            defer { for b in scratch { b.deallocate() } }
-            while true {
-                let job = next.add(1, ordering: .relaxed).oldValue
-                guard job < jobCount else { break }
-                body(order[job / KV], job % KV, scratch)
+    AttentionScratch.shared.withBuffers(threads: threads, buffers: buffers, floats: longest * longest) { scratch in
+        BLAS.singleThreaded {
+            DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                while true {
+                    let job = next.add(1, ordering: .relaxed).oldValue
+                    guard job < jobCount else { break }
+                    body(order[job / KV], job % KV, scratch[thread])
+                }
             }
         }
+    }
+}
+
+/// Per-thread L² score buffers kept between calls: training calls attention twice per layer per
+/// micro-batch, and fresh megabyte allocations would be fresh pages (page faults) every time.
+final class AttentionScratch: @unchecked Sendable {
+    static let shared = AttentionScratch()
+    private let lock = NSLock()
+    private var pointers: [[UnsafeMutablePointer<Float>]] = []
+    private var capacity = 0
+
+    /// Runs `body` with `threads` sets of `buffers` buffers of at least `floats` floats each; the
+    /// buffers are the caller's until it returns (concurrent callers take turns).
+    func withBuffers(threads: Int, buffers: Int, floats: Int, _ body: ([[UnsafeMutablePointer<Float>]]) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        if floats > capacity || pointers.count < threads || (pointers.first?.count ?? 0) < buffers {
+            for set in pointers { for p in set { p.deallocate() } }
+            capacity = max(floats, capacity)
+            let sets = max(threads, pointers.count), perSet = max(buffers, pointers.first?.count ?? 0)
+            pointers = (0..<sets).map { _ in (0..<perSet).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: capacity) } }
+        }
+        body(pointers)
     }
 }

@@ -14,6 +14,9 @@ public final class TrainingEngine: @unchecked Sendable {
     private var capacity = 0
     private var buffers: PassBuffers?
     private var layers: [LayerActivations] = []
+    /// The head's gathered rows, their norms and gradients, and a chunk of logits (kept between
+    /// passes: megabytes allocated afresh would be fresh pages every time).
+    private let headScratch = (0..<4).map { _ in ScratchBuffer() }
 
     public init(model: TransformerModel, checkpointing: Bool = false) {
         self.model = model
@@ -108,11 +111,8 @@ public final class TrainingEngine: @unchecked Sendable {
         guard !rows.isEmpty else { return 0 }
         let M = rows.count
         let chunk = max(1, min(M, (1 << 23) / V))
-        let xs = UnsafeMutablePointer<Float>.allocate(capacity: M * C)
-        let normed = UnsafeMutablePointer<Float>.allocate(capacity: M * C)
-        let dNormed = UnsafeMutablePointer<Float>.allocate(capacity: M * C)
-        let logits = UnsafeMutablePointer<Float>.allocate(capacity: chunk * V)
-        defer { xs.deallocate(); normed.deallocate(); dNormed.deallocate(); logits.deallocate() }
+        let xs = headScratch[0].reserve(M * C), normed = headScratch[1].reserve(M * C)
+        let dNormed = headScratch[2].reserve(M * C), logits = headScratch[3].reserve(chunk * V)
         for (i, row) in rows.enumerated() { (xs + i * C).update(from: b.x + row * C, count: C) }
         model.finalNorm.forward(normed, xs, rows: M, C: C)
         let targets = rows.map { batch.targets[$0] }
