@@ -3,9 +3,10 @@
 /// per attention score, where libm's scalar expf was a tenth of the decoding time.
 @inline(__always)
 public func simdExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    // pointwiseMin/Max and plain arithmetic only: SIMD's `clamped`, `rounded` and integer
-    // conversions are not vectorised by the compiler and made this slower than scalar expf.
-    let clamped = pointwiseMin(pointwiseMax(x, SIMD8(repeating: -87.3)), SIMD8(repeating: 88.7))
+    // Lane-wise selects and plain arithmetic only: SIMD's `clamped`, `rounded` and integer
+    // conversions are not vectorised by the compiler and made this slower than scalar expf, and
+    // the stdlib's pointwiseMin/Max were left as calls (a tenth of the training time in them).
+    let clamped = lanewiseMin(lanewiseMax(x, SIMD8(repeating: -87.3)), SIMD8(repeating: 88.7))
     // n = round(x / ln 2) with the 1.5·2^23 trick (the integer lands in the low mantissa bits);
     // r = x − n·ln 2, with ln 2 split so that n·ln2_hi is exact.
     let magic = SIMD8<Float>(repeating: 12_582_912)
@@ -24,6 +25,14 @@ public func simdExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
     return e * unsafeBitCast(bits, to: SIMD8<Float>.self)
 }
+
+/// max(a, b) per lane, as one compare and blend.
+@inline(__always)
+public func lanewiseMax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: a .< b) }
+
+/// min(a, b) per lane, as one compare and blend.
+@inline(__always)
+public func lanewiseMin(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .< a) }
 
 /// row[i] = exp(row[i] − shift) for n values; returns their sum.
 @inline(__always)
@@ -57,7 +66,7 @@ public func maxValue(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var i = 0
     let raw = UnsafeRawPointer(x)
     while i + 8 <= n {
-        m = pointwiseMax(m, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+        m = lanewiseMax(m, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
         i += 8
     }
     var result = m.max()
