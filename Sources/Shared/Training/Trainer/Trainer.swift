@@ -62,7 +62,7 @@ public final class Trainer: @unchecked Sendable {
                                             warmup: config.warmupSteps > 0 ? .steps(config.warmupSteps) : .ratio(config.warmupRatio))
         position = CheckpointPosition(step: 0, totalSteps: totalSteps, seed: config.seed, microBatch: plan.microBatch,
                                       accumulation: plan.accumulation, sequenceCount: plan.sequenceCount, tokensSeen: 0,
-                                      lossSum: 0, lossCount: 0)
+                                      lossSum: 0, lossCount: 0, windowLossSum: 0, windowSteps: 0)
         state = TrainerState(configuration: config, maxSteps: totalSteps, numTrainEpochs: Int(config.numTrainEpochs.rounded(.up)))
     }
 
