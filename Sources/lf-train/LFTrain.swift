@@ -7,7 +7,7 @@ struct LFTrain: ParsableCommand {
         commandName: "lf-train",
         abstract: "Fine-tune a model with LoRA on the CPU; writes a PEFT adapter.",
         discussion: """
-            Trains a LoRA adapter on shards made by `lf-tokenize pack` and writes it, in PEFT's format, into the output directory with trainer_log.jsonl, trainer_state.json, train_results.json, all_results.json, training_loss.svg, training_args.yaml and checkpoint-N directories. Ctrl-C (or SIGTERM) saves a checkpoint and exits; --resume continues from the newest one.
+            Trains a LoRA adapter on shards made by `lf-tokenize pack` and writes it, in PEFT's format, into the output directory with trainer_log.jsonl, trainer_state.json, train_results.json, all_results.json, training_loss.svg, training_args.yaml and checkpoint-N directories. Ctrl-C (or SIGTERM) saves a checkpoint and exits; --resume continues from the newest one. A new run (without --resume) refuses an output directory that holds checkpoints.
 
             Example:
               lf-train --model models/smollm2-135m-instruct --data shards/ -o out/ --lora-target all --max-steps 100

@@ -63,8 +63,26 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    /// Parses JSON text.
+    /// Parses JSON text (object keys sorted, a repeated key keeping its last value, as above).
+    ///
+    /// Numbers are converted from their text by Swift, which rounds correctly. Linux Foundation's
+    /// JSONSerialization does not: it reads 0.15384615384615385 as 0.15384615384615388, so a
+    /// trainer_state.json lf wrote came back with other values in its last digits.
     public init(parsing data: Data) throws {
-        try self.init(any: JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
+        self.init(try data.withUnsafeBytes { try StrictJSON.parse($0) })
+    }
+
+    init(_ value: StrictJSON.Value) {
+        switch value {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .string(let s): self = .string(s)
+        // "2" is an integer and "2.0" a double, as in Python; integers beyond Int's range become doubles.
+        case .number(let text): self = Int(text).map { .int($0) } ?? .double(Double(text) ?? .nan)
+        case .array(let items): self = .array(items.map(JSONValue.init))
+        case .object(let members):
+            let values = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+            self = .object(values.keys.sorted().map { ($0, JSONValue(values[$0]!)) })
+        }
     }
 }

@@ -63,6 +63,16 @@ public struct EvalResults: Sendable, Equatable {
         evalStepsPerSecond = entry.number("eval_steps_per_second")
     }
 
+    /// The metrics of an evaluation's `log_history` entry, as logged (nil if it holds no eval loss).
+    public init?(entry: LogEntry) {
+        guard let loss = entry.evalLoss else { return nil }
+        epoch = entry.epoch ?? 0
+        evalLoss = loss
+        evalRuntime = entry.number("eval_runtime") ?? 0
+        evalSamplesPerSecond = entry.number("eval_samples_per_second")
+        evalStepsPerSecond = entry.number("eval_steps_per_second")
+    }
+
     /// exp(eval loss), under LLaMA-Factory's key (its pre-training workflow adds it); `inf` when it
     /// overflows, as there.
     public var perplexity: Double { exp(evalLoss) }

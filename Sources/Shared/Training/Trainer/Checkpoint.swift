@@ -16,13 +16,18 @@ public struct CheckpointPosition: Codable, Sendable, Equatable {
     /// The sum of the step losses logged so far and their count (train_results' `train_loss`).
     public var lossSum: Double
     public var lossCount: Int
+    /// The sum of the step losses since the last log line and their count: the next line logs
+    /// their mean, so a run resumed between two log lines logs what the uninterrupted run does.
+    public var windowLossSum: Double
+    public var windowSteps: Int
     public var bestEvalLoss: Double?
     public var bestCheckpoint: String?
 
     enum CodingKeys: String, CodingKey {
         case step, seed, microBatch = "micro_batch", accumulation = "gradient_accumulation_steps"
         case totalSteps = "total_steps", sequenceCount = "sequence_count", tokensSeen = "tokens_seen"
-        case lossSum = "loss_sum", lossCount = "loss_count", bestEvalLoss = "best_eval_loss", bestCheckpoint = "best_checkpoint"
+        case lossSum = "loss_sum", lossCount = "loss_count", windowLossSum = "window_loss_sum", windowSteps = "window_steps"
+        case bestEvalLoss = "best_eval_loss", bestCheckpoint = "best_checkpoint"
     }
 }
 

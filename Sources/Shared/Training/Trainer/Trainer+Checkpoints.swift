@@ -28,14 +28,19 @@ extension Trainer {
         return path
     }
 
-    /// Deletes the oldest checkpoints beyond `--save-total-limit`, never the best one.
+    /// Deletes the oldest checkpoints beyond `--save-total-limit`, never the best one. As in the HF
+    /// Trainer, the best counts towards the limit, except that a limit of 1 keeps the newest
+    /// checkpoint beside an older best one, so that the run can still be resumed where it stopped.
     func rotateCheckpoints() throws {
         guard let limit = config.saveTotalLimit, limit > 0 else { return }
         var all = Checkpoints.list(in: config.output)
         let best = position.bestCheckpoint.map { (config.output as NSString).appendingPathComponent($0) }
         var keep = limit
-        if let best, all.contains(where: { $0.path == best }) { all.removeAll { $0.path == best }; keep -= 1 }
-        for old in all.dropLast(max(keep, 0)) {
+        if let best, all.contains(where: { $0.path == best }) {
+            all.removeAll { $0.path == best }
+            keep = max(limit - 1, 1)
+        }
+        for old in all.dropLast(keep) {
             try FileManager.default.removeItem(atPath: old.path)
         }
     }
@@ -95,11 +100,11 @@ extension Trainer {
         state.bestModelCheckpoint = position.bestCheckpoint.map { (output as NSString).appendingPathComponent($0) }
         state.logHistory.append(.summary(step: step, results: results))
         try state.save(in: output)
-        let lastEval = state.logHistory.last { $0.evalLoss != nil }
-        let evalResults = lastEval.flatMap { e in
-            e.evalLoss.map { EvalResults(epoch: e.epoch ?? epoch, evalLoss: $0, runtime: e.number("eval_runtime") ?? 0,
-                                         samples: eval?.sequenceCount ?? 0, batches: 0) }
-        }
+        // The evaluation of the adapter saved: with --save-best the best one's, else the last.
+        let evaluations = state.logHistory.filter { $0.evalLoss != nil }
+        let saved = config.saveBest && position.bestCheckpoint != nil
+            ? evaluations.last { $0.step == state.bestGlobalStep } : evaluations.last
+        let evalResults = saved.flatMap { EvalResults(entry: $0) }
         try ResultsFiles.save(train: results, eval: evalResults, in: output)
         try LossPlot(history: state.logHistory).save(in: output)
         let peak = peakResidentBytes().map { String(format: "%.2f GiB", Double($0) / 1_073_741_824) } ?? "unknown"

@@ -18,8 +18,12 @@ extension Trainer {
 
         let progress = ProgressReporter("train", total: totalSteps, unit: "steps")
         let started = Date()
-        var windowLoss = 0.0, windowSteps = 0
         var tokensThisRun = 0
+        // A run interrupted while evaluating saved its checkpoint before the evaluation's log
+        // line: evaluate now, as the uninterrupted run did after this step.
+        if step > 0, evaluationDue, state.logHistory.last(where: { $0.evalLoss != nil })?.step != step {
+            if try evaluateAndRecord(log: log) { try saveCheckpoint() }
+        }
         while step < totalSteps {
             let micro = try plan.microBatches(ofStep: step).map { indices in
                 try TrainingBatch(sequences: indices.map { try train.sequence($0) })
@@ -36,7 +40,8 @@ extension Trainer {
             let (norm, _) = clipGradients(adapter.parameters, maxNorm: config.maxGradNorm)
             guard loss.isFinite, norm.isFinite else {
                 let saved = try saveCheckpoint()
-                throw LFError("the \(loss.isFinite ? "gradient norm" : "loss") is \(loss.isFinite ? norm : loss) at step \(step + 1); training stopped",
+                let (what, value) = loss.isFinite ? ("gradient norm", norm) : ("loss", loss)
+                throw LFError("the \(what) is \(value.isNaN ? "NaN" : "infinite") at step \(step + 1); training stopped",
                               at: SourceLocation(file: saved),
                               hint: "the adapter before this step is saved there; lower --learning-rate, or check the data")
             }
@@ -49,35 +54,27 @@ extension Trainer {
             tokensThisRun += tokens
             position.lossSum += loss
             position.lossCount += 1
-            windowLoss += loss
-            windowSteps += 1
+            position.windowLossSum += loss
+            position.windowSteps += 1
             let tokensPerSecond = Double(tokensThisRun) / max(Date().timeIntervalSince(started), 1e-9)
             progress.set(step, detail: String(format: "loss %.4f  lr %.2e  %.0f tok/s", loss, learningRate, tokensPerSecond),
                          resumedAt: startStep)
 
             if step % config.loggingSteps == 0 || step == totalSteps {
-                let entry = LogEntry.training(step: step, epoch: epoch, loss: windowLoss / Double(windowSteps), gradNorm: norm,
+                let windowLoss = position.windowLossSum / Double(position.windowSteps)
+                let entry = LogEntry.training(step: step, epoch: epoch, loss: windowLoss, gradNorm: norm,
                                               learningRate: learningRate, tokensSeen: position.tokensSeen)
                 state.logHistory.append(entry)
                 try log.append(entry)
                 if !Log.stderrIsTerminal || Log.quiet == false && progress.style != .bar {
                     Log.info(String(format: "step %d/%d  loss %.4f  lr %.3e  grad_norm %.4f  %.0f tokens/s",
-                                    step, totalSteps, windowLoss / Double(windowSteps), learningRate, norm, tokensPerSecond))
+                                    step, totalSteps, windowLoss, learningRate, norm, tokensPerSecond))
                 }
-                windowLoss = 0
-                windowSteps = 0
+                position.windowLossSum = 0
+                position.windowSteps = 0
             }
             var checkpointDue = step % config.saveSteps == 0 && step < totalSteps
-            if eval != nil, step % config.evalSteps == 0 || step == totalSteps {
-                let entry = try evaluate()
-                state.logHistory.append(entry)
-                try log.append(entry)
-                if let loss = entry.evalLoss, state.recordEvaluation(loss: loss, step: step), config.saveBest {
-                    position.bestEvalLoss = loss
-                    position.bestCheckpoint = Checkpoints.prefix + "\(step)"
-                    checkpointDue = true
-                }
-            }
+            if evaluationDue, try evaluateAndRecord(log: log) { checkpointDue = true }
             if checkpointDue { try saveCheckpoint() }
         }
         progress.finish()
@@ -85,6 +82,21 @@ extension Trainer {
     }
 
     var epoch: Double { plan.epoch(afterSteps: step) }
+
+    /// Whether the step just completed is followed by an evaluation.
+    var evaluationDue: Bool { eval != nil && (step % config.evalSteps == 0 || step == totalSteps) }
+
+    /// Evaluates, logs the result, and records it for --save-best; returns whether this step's
+    /// adapter is the new best one (its checkpoint must then be saved).
+    func evaluateAndRecord(log: TrainerLog) throws -> Bool {
+        let entry = try evaluate()
+        state.logHistory.append(entry)
+        try log.append(entry)
+        guard let loss = entry.evalLoss, state.recordEvaluation(loss: loss, step: step), config.saveBest else { return false }
+        position.bestEvalLoss = loss
+        position.bestCheckpoint = Checkpoints.prefix + "\(step)"
+        return true
+    }
 
     /// The mean token loss over the eval shards, as a log entry.
     func evaluate() throws -> LogEntry {

@@ -24,6 +24,14 @@ public final class Trainer: @unchecked Sendable {
 
     public init(config: TrainingConfiguration) throws {
         self.config = config
+        // A new run beside an earlier run's checkpoints would mix the two: rotation counts both,
+        // and a later --resume takes the newest, which may be the other run's.
+        if config.resume == .no, let newest = Checkpoints.list(in: config.output).last {
+            throw LFError("the output directory holds checkpoints of an earlier run (the newest is \((newest.path as NSString).lastPathComponent))",
+                          at: SourceLocation(file: config.output),
+                          hint: "continue that run with --resume, or start again in another directory (-o) or after removing its checkpoint-N directories",
+                          status: .usage)
+        }
         train = try ShardReader(directory: config.data)
         eval = try config.evalData.map { try ShardReader(directory: $0) }
         guard train.sequenceCount > 0 else {
@@ -62,7 +70,7 @@ public final class Trainer: @unchecked Sendable {
                                             warmup: config.warmupSteps > 0 ? .steps(config.warmupSteps) : .ratio(config.warmupRatio))
         position = CheckpointPosition(step: 0, totalSteps: totalSteps, seed: config.seed, microBatch: plan.microBatch,
                                       accumulation: plan.accumulation, sequenceCount: plan.sequenceCount, tokensSeen: 0,
-                                      lossSum: 0, lossCount: 0)
+                                      lossSum: 0, lossCount: 0, windowLossSum: 0, windowSteps: 0)
         state = TrainerState(configuration: config, maxSteps: totalSteps, numTrainEpochs: Int(config.numTrainEpochs.rounded(.up)))
     }
 
