@@ -28,6 +28,7 @@ struct LFTrain: ParsableCommand {
         let (configuration, notes) = try options.configuration()
         for note in notes { Log.info(note) }
         Log.info(EffectiveConfiguration.render(configuration))
+        if let threads = configuration.threads { Parallel.limitThreads(threads) }
         let trainer = try Trainer(config: configuration)
         Log.info(trainer.summary)
         try trainer.run()

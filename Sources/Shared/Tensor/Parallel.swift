@@ -4,8 +4,16 @@ import Foundation
 /// Work split over the machine's cores with `DispatchQueue.concurrentPerform`, each worker owning a
 /// disjoint slice of the output (no locks on the hot path).
 public enum Parallel {
-    /// The number of cores, read once (on Linux it comes from cgroup files).
-    public static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The number of threads lf's kernels use: the machine's cores (read once; on Linux from cgroup
+    /// files), or fewer after `limitThreads`.
+    public private(set) nonisolated(unsafe) static var coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Uses at most `n` threads in lf's kernels and in OpenBLAS (`--threads`). Call it at start-up,
+    /// before any parallel work: the worker pool is sized on first use.
+    public static func limitThreads(_ n: Int) {
+        coreCount = max(1, min(n, coreCount))
+        BLAS.threads = coreCount
+    }
 
     /// `transform` applied to every element, in order, on up to `jobs` threads.
     public static func map<T, R>(_ items: [T], jobs: Int = coreCount, _ transform: (T) -> R) -> [R] {

@@ -48,7 +48,9 @@ public final class Trainer: @unchecked Sendable {
         }
         model = try TransformerModel.load(directory: config.model, weightType: weightType)
         if let adapterDirectory = config.adapter {
-            adapter = try TrainableAdapter.load(on: model, directory: adapterDirectory, dropout: config.loraDropout)
+            // The adapter's own lora_dropout, unless the run asks for dropout.
+            adapter = try TrainableAdapter.load(on: model, directory: adapterDirectory,
+                                                dropout: config.loraDropout > 0 ? config.loraDropout : nil)
         } else {
             adapter = try TrainableAdapter.create(on: model, .init(
                 targets: config.loraTarget, rank: config.loraRank, alpha: config.loraAlpha, dropout: config.loraDropout,
