@@ -90,9 +90,10 @@ import Testing
         #expect(Self.widen(m, 0, rows, cols: cols) == w)
     }
 
-    /// Off the grid every value is within half a step of the block (plus the float16 rounding of
-    /// the scale and minimum), and the RMS relative error on Gaussian weights is what
-    /// scripts/bench/quant_formats.py measures (q8 0.54%, q4 7.8%; bounds 0.6% and 8.2%).
+    /// Off the grid every q8 value is within half a step of its block (plus the float16 rounding of
+    /// the scale), every q4 value within a step of min/max's (the least-squares fit may clamp the
+    /// extremes), and the RMS relative error on Gaussian weights is what
+    /// scripts/bench/quant_formats.py measures (q8 0.54%, q4 6.9%; bounds 0.6% and 7.3%).
     @Test(arguments: Format.allCases)
     func errorIsWithinHalfAStep(format: Format) {
         let (rows, cols) = (48, 200)
@@ -100,6 +101,8 @@ import Testing
         let m = Self.quantize(format, w, rows: rows, cols: cols)
         let back = Self.widen(m, 0, rows, cols: cols)
         var squared: Double = 0, norm: Double = 0, worst: Float = 0
+        // q4's least-squares (d, m) may clamp a block's extremes by more than half a min/max step.
+        let bound: Float = format == .q8 ? 0.5 * 1.01 : 1
         for r in 0..<rows {
             for start in stride(from: 0, to: cols, by: 32) {
                 let block = (start..<min(cols, start + 32)).map { w[r * cols + $0] }
@@ -109,14 +112,14 @@ import Testing
                 for c in start..<min(cols, start + 32) {
                     let e = abs(back[r * cols + c] - w[r * cols + c])
                     worst = max(worst, e / step)
-                    #expect(e <= 0.5 * step * 1.01 + 0x1p-11 * amax, "[\(r), \(c)] \(w[r * cols + c]) → \(back[r * cols + c])")
+                    #expect(e <= bound * step + 0x1p-11 * amax, "[\(r), \(c)] \(w[r * cols + c]) → \(back[r * cols + c])")
                     squared += Double(e * e)
                     norm += Double(w[r * cols + c] * w[r * cols + c])
                 }
             }
         }
         let relative = (squared / norm).squareRoot()
-        #expect(relative <= (format == .q8 ? 0.006 : 0.082), "RMS relative error \(relative)")
+        #expect(relative <= (format == .q8 ? 0.006 : 0.073), "RMS relative error \(relative)")
         #expect(worst > 0.4, "some value should be near half a step off")
     }
 

@@ -41,8 +41,7 @@ import TestSupport
         return stride(from: 0, to: golden.batch.tokens.count, by: T).map { Array(golden.batch.tokens[$0..<($0 + T)]) }
     }
 
-    /// Measured (RMS relative, max |diff| / RMS): q8 0.0057–0.0137, ≤ 0.062; q4 0.081–0.184, ≤ 1.02
-    /// (llama). Random weights carry no structure, so the error is larger than on a trained model.
+    /// Measured (RMS relative, max |diff| / RMS): q8 0.0057–0.0137, ≤ 0.062; q4 0.068–0.168, ≤ 0.82. Random weights carry no structure, so the error is larger than on a trained model.
     @Test(arguments: models, [WeightFormat.q8, .q4])
     func logitsAreCloseToFloat32(model name: String, format: WeightFormat) throws {
         let rows = try Self.rows(name)
@@ -50,7 +49,7 @@ import TestSupport
         let model = try TransformerModel.load(directory: Fixtures.path("models/\(name)"), weightType: format)
         #expect(model.weightType == format)
         let (rms, worst) = Self.errors(try Self.logits(model, rows), reference)
-        let bound = format == .q8 ? (rms: 0.02, max: 0.09) : (rms: 0.28, max: 1.5)
+        let bound = format == .q8 ? (rms: 0.02, max: 0.09) : (rms: 0.25, max: 1.2)
         #expect(rms <= bound.rms && worst <= bound.max, "\(name) \(format): RMS relative \(rms), max/RMS \(worst)")
     }
 
@@ -78,17 +77,17 @@ import TestSupport
 
     /// LoRA gradients (loaded PEFT adapters, golden batches) with a quantised base against the
     /// float32 base: ‖g − g_f32‖ / ‖g_f32‖ over all tensors, and the summed loss. Measured: gradients
-    /// q8 0.008–0.018, q4 0.11–0.25; loss q8 ≤ 2.3e-4 relative, q4 ≤ 9.8e-4.
+    /// q8 0.008–0.018, q4 0.11–0.23; loss q8 ≤ 2.3e-4 relative, q4 ≤ 2.0e-3 (qwen3).
     @Test(arguments: Self.models + ["llama/dora"])
     func loraGradientsAreCloseToFloat32(folder: String) throws {
         let base = folder == "llama/dora" ? "llama" : folder
         let batch = try GradientParityTests.golden(folder).batch
         let f32 = try TrainingEngineTests.run(base, batch, adapterFolder: folder)
-        for (format, bound) in [(WeightFormat.q8, 0.027), (.q4, 0.37)] {
+        for (format, bound) in [(WeightFormat.q8, 0.027), (.q4, 0.35)] {
             let quantized = try TrainingEngineTests.run(base, batch, weightType: format, adapterFolder: folder)
             let relative = TrainingEngineTests.relativeError(quantized.grads, f32.grads)
             #expect(relative <= bound, "\(folder) \(format): gradient error \(relative)")
-            #expect(abs(quantized.loss - f32.loss) <= (format == .q8 ? 5e-4 : 2e-3) * f32.loss,
+            #expect(abs(quantized.loss - f32.loss) <= (format == .q8 ? 5e-4 : 3e-3) * f32.loss,
                     "\(folder) \(format): loss \(quantized.loss) vs \(f32.loss)")
         }
     }

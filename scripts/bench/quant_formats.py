@@ -8,6 +8,8 @@ error sqrt(sum (w - w')^2 / sum w^2) per group of matrices:
   q4_0   4-bit, d = (signed max|w|) / -8, q in -8..7      4.5 bits (llama.cpp Q4_0)
   q4_1   4-bit, d = (max - min) / 15, min                5.0 bits (llama.cpp Q4_1)
   nf4    4-bit NormalFloat levels x max|w|               4.5 bits (QLoRA's NF4, blocks of 32)
+  q4_1s  q4_1, then (d, m) refitted by least squares to the assignments of five other step sizes,
+         the best kept (llama.cpp's make_qkx2_quants idea; lf's q4)   5.0 bits
 
 SmolLM2-135M's linear weights came from a Q4_1 GGUF (blocks of 32 along the row): re-quantising
 them with q4_1 on the same blocks is almost exact and says nothing about the format. So the
@@ -116,7 +118,27 @@ def nf4(w):
     return (NF4[q] * s).reshape(w.shape)
 
 
-FORMATS = {"q8_0": q8_0, "q4_0": q4_0, "q4_1": q4_1, "nf4": nf4}
+def q4_1s(w):
+    b = blocks(w)
+    lo, hi = b.min(axis=1, keepdims=True), b.max(axis=1, keepdims=True)
+    best = q4_1(w).reshape(-1, BLOCK)
+    best_err = ((b - best) ** 2).sum(axis=1)
+    span = np.where(hi - lo == 0, 1, hi - lo)
+    for step in [-0.5, -0.25, 0, 0.25, 0.5]:
+        q = np.clip(np.rint((b - lo) * ((15 + step) / span)), 0, 15)
+        n, sq, sqq = BLOCK, q.sum(axis=1, keepdims=True), (q * q).sum(axis=1, keepdims=True)
+        sx, sqx = b.sum(axis=1, keepdims=True), (q * b).sum(axis=1, keepdims=True)
+        det = n * sqq - sq * sq
+        d = f16(np.where(det > 0, (n * sqx - sq * sx) / np.where(det > 0, det, 1), 0))
+        m = f16((sx - d * sq) / n)
+        y = np.clip(np.rint((b - m) / np.where(d > 0, d, 1)), 0, 15) * d + m
+        err = ((b - y) ** 2).sum(axis=1)
+        better = ((err < best_err) & (d[:, 0] > 0) & (hi[:, 0] > lo[:, 0]))
+        best[better], best_err[better] = y[better], err[better]
+    return best.reshape(w.shape)
+
+
+FORMATS = {"q8_0": q8_0, "q4_0": q4_0, "q4_1": q4_1, "nf4": nf4, "q4_1s": q4_1s}
 
 
 def main():
