@@ -11,8 +11,9 @@ import Shared
 ///   lf-bench quant-error MODEL       RMS relative error of q8/q4 on a model's matrices
 ///   lf-bench loss MODEL TEXT [--base-dtype F]   mean token loss of a text file in 512-token rows
 ///   lf-bench train MODEL [SEQ BATCH STEPS] [--grad-checkpoint] [--base-dtype F]
-///                                    tokens/s of the training engine's forward + backward, and
-///                                    the process's peak resident memory (VmHWM)
+///                                    tokens/s of the training engine's forward + backward (STEPS
+///                                    passes after a warm-up; 0: one pass, timed), and the
+///                                    process's peak resident memory (VmHWM)
 @main
 enum LFBench {
     static func main() {
@@ -133,11 +134,13 @@ enum LFBench {
             _ = try engine.accumulate(micro, gradientScale: 1 / Float(micro.targetCount))
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
         }
-        let median = times.dropFirst().sorted()[steps / 2]
+        // STEPS 0: the one pass is timed, warm-up included (for models where a pass takes minutes).
+        let timed = steps == 0 ? times : Array(times.dropFirst())
+        let median = timed.sorted()[timed.count / 2]
         print(String(format: "train %@ (%@ base%@): %d x %d tokens, %d LoRA values, %.2f s per micro-batch (median of %d), %.1f tokens/s; "
                      + "weights %.0f MiB (loaded in %.1f s), activations %.0f MiB; peak RSS %.0f MiB after load, %.0f MiB at the end",
                      (path as NSString).lastPathComponent, format.rawValue, checkpointing ? ", checkpointing" : "", batch, sequence,
-                     adapter.parameterCount, median, steps, Double(micro.rowCount) / median,
+                     adapter.parameterCount, median, timed.count, Double(micro.rowCount) / median,
                      Double(model.weightBytes) / 1048576, loadSeconds, Double(engine.activationBytes) / 1048576,
                      Double(afterLoad) / 1048576, Double(peakResidentBytes() ?? 0) / 1048576))
     }
