@@ -7,7 +7,13 @@ import Shared
 ///
 ///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
 ///   lf-bench sgemm M N K             GFLOP/s of BLAS.gemm
-///   lf-bench train MODEL [SEQ BATCH STEPS]   tokens/s of the training engine's forward + backward
+///   lf-bench quant [ROWS COLS]       GB/s of q8/q4 dequantisation (and bf16 widening) and matvec
+///   lf-bench quant-error MODEL       RMS relative error of q8/q4 on a model's matrices
+///   lf-bench loss MODEL TEXT [--base-dtype F]   mean token loss of a text file in 512-token rows
+///   lf-bench train MODEL [SEQ BATCH STEPS] [--grad-checkpoint] [--base-dtype F]
+///                                    tokens/s of the training engine's forward + backward (STEPS
+///                                    passes after a warm-up; 0: one pass, timed), and the
+///                                    process's peak resident memory (VmHWM)
 @main
 enum LFBench {
     static func main() {
@@ -21,19 +27,46 @@ enum LFBench {
             let m = args.count > 3 ? Int(args[1]) ?? 2048 : 2048, n = args.count > 3 ? Int(args[2]) ?? 1536 : 1536
             let k = args.count > 3 ? Int(args[3]) ?? 576 : 576
             sgemm(m: m, n: n, k: k)
+        case "quant":
+            let rows = args.count > 2 ? Int(args[1]) ?? 8192 : 8192
+            let cols = args.count > 2 ? Int(args[2]) ?? 2048 : 2048
+            quant(rows: rows, cols: cols)
+        case "quant-error" where args.count > 1:
+            run { try quantError(model: args[1]) }
+        case "loss" where args.count > 2:
+            run { try loss(model: args[1], text: args[2], format: try baseFormat(args)) }
         case "train" where args.count > 1:
-            let number = { (i: Int, fallback: Int) in args.count > i ? Int(args[i]) ?? fallback : fallback }
-            do {
-                try train(model: args[1], sequence: number(2, 512), batch: number(3, 4), steps: number(4, 3),
-                          checkpointing: args.contains("--grad-checkpoint"))
-            } catch {
-                print("lf-bench: \(error)")
-                exit(1)
+            // Positional numbers come before the flags.
+            let numbers = args.dropFirst(2).prefix { !$0.hasPrefix("--") }.map { Int($0) }
+            let number = { (i: Int, fallback: Int) in i < numbers.count ? numbers[i] ?? fallback : fallback }
+            run {
+                try train(model: args[1], sequence: number(0, 512), batch: number(1, 4), steps: number(2, 3),
+                          checkpointing: args.contains("--grad-checkpoint"), format: try baseFormat(args))
             }
         default:
-            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K | train MODEL [SEQ BATCH STEPS] [--grad-checkpoint]")
+            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K | quant [ROWS COLS] | quant-error MODEL | "
+                  + "loss MODEL TEXT [--base-dtype f32|bf16|q8|q4] | "
+                  + "train MODEL [SEQ BATCH STEPS] [--grad-checkpoint] [--base-dtype f32|bf16|q8|q4]")
             exit(2)
         }
+    }
+
+    static func run(_ body: () throws -> Void) {
+        do {
+            try body()
+        } catch {
+            print("lf-bench: \(error)")
+            exit(1)
+        }
+    }
+
+    /// `--base-dtype F` (default f32).
+    static func baseFormat(_ args: [String]) throws -> WeightFormat {
+        guard let i = args.firstIndex(of: "--base-dtype") else { return .f32 }
+        guard i + 1 < args.count, let format = WeightFormat(rawValue: args[i + 1]) else {
+            throw LFError.usage("--base-dtype takes f32, bf16, q8 or q4")
+        }
+        return format
     }
 
     /// Median of `runs` timings of `body`, in seconds.
@@ -81,8 +114,11 @@ enum LFBench {
     }
 
     /// LoRA r = 16 on every linear module, random tokens, every token trained.
-    static func train(model path: String, sequence: Int, batch: Int, steps: Int, checkpointing: Bool) throws {
-        let model = try TransformerModel.load(directory: path)
+    static func train(model path: String, sequence: Int, batch: Int, steps: Int, checkpointing: Bool, format: WeightFormat) throws {
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        let model = try TransformerModel.load(directory: path, weightType: format)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+        let afterLoad = peakResidentBytes() ?? 0
         let adapter = try TrainableAdapter.create(on: model, .init(targets: ["all"], rank: 16, alpha: 32, seed: 1))
         let engine = TrainingEngine(model: model, checkpointing: checkpointing)
         var rng = SplitMix64(seed: 1)
@@ -97,14 +133,20 @@ enum LFBench {
             var t = DispatchTime.now().uptimeNanoseconds
             _ = try engine.accumulate(micro, gradientScale: 1 / Float(micro.targetCount))
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+            guard steps > 0, times.count > 1 else { continue }
             t = DispatchTime.now().uptimeNanoseconds
             _ = try engine.loss(micro)
             forward.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
         }
-        let median = times.dropFirst().sorted()[steps / 2]
-        print(String(format: "forward alone %.2f s (median)", forward.dropFirst().sorted()[steps / 2]))
-        print(String(format: "train %@: %d x %d tokens, %d LoRA values, %.2f s per micro-batch (median of %d), %.1f tokens/s, activations %.0f MiB",
-                     (path as NSString).lastPathComponent, batch, sequence, adapter.parameterCount, median, steps,
-                     Double(micro.rowCount) / median, Double(engine.activationBytes) / 1048576))
+        // STEPS 0: the one pass is timed, warm-up included (for models where a pass takes minutes).
+        let timed = steps == 0 ? times : Array(times.dropFirst())
+        let median = timed.sorted()[timed.count / 2]
+        if !forward.isEmpty { print(String(format: "forward alone %.2f s (median)", forward.sorted()[forward.count / 2])) }
+        print(String(format: "train %@ (%@ base%@): %d x %d tokens, %d LoRA values, %.2f s per micro-batch (median of %d), %.1f tokens/s; "
+                     + "weights %.0f MiB (loaded in %.1f s), activations %.0f MiB; peak RSS %.0f MiB after load, %.0f MiB at the end",
+                     (path as NSString).lastPathComponent, format.rawValue, checkpointing ? ", checkpointing" : "", batch, sequence,
+                     adapter.parameterCount, median, timed.count, Double(micro.rowCount) / median,
+                     Double(model.weightBytes) / 1048576, loadSeconds, Double(engine.activationBytes) / 1048576,
+                     Double(afterLoad) / 1048576, Double(peakResidentBytes() ?? 0) / 1048576))
     }
 }

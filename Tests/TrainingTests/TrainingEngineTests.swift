@@ -19,7 +19,7 @@ import TestSupport
         return (diff / max(norm, 1e-30)).squareRoot()
     }
 
-    static func run(_ folder: String, _ batch: TrainingBatch, weightType: DType = .f32, checkpointing: Bool = false,
+    static func run(_ folder: String, _ batch: TrainingBatch, weightType: WeightFormat = .f32, checkpointing: Bool = false,
                     adapterFolder: String? = nil) throws -> (loss: Double, grads: [[Float]]) {
         let model = try TransformerModel.load(directory: Fixtures.path("models/\(folder)"), weightType: weightType)
         let adapter = try TrainableAdapter.load(on: model, directory: Fixtures.path("models/\(adapterFolder ?? folder)/adapter"))

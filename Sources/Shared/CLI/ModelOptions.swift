@@ -8,16 +8,19 @@ public struct ModelOptions: ParsableArguments {
     @Option(help: "A PEFT LoRA adapter directory to apply on the fly.")
     public var adapter: String?
 
-    @Option(help: "How the weights are held in memory: f32 (exact) or bf16 (half the memory, faster decoding).")
+    @Option(help: """
+        How the weights are held in memory: f32 (exact), bf16 (half the memory, faster decoding), \
+        q8 or q4 (blocks of 32 quantised to 8 or 4 bits; embedding and LM head bf16).
+        """)
     public var dtype: String = "f32"
 
     public init() {}
 
     public func validate() throws {
-        guard ["f32", "bf16"].contains(dtype.lowercased()) else {
-            throw ValidationError("--dtype must be f32 or bf16, not '\(dtype)'")
+        guard WeightFormat(rawValue: dtype.lowercased()) != nil else {
+            throw ValidationError("--dtype must be f32, bf16, q8 or q4, not '\(dtype)'")
         }
     }
 
-    public var weightType: DType { dtype.lowercased() == "bf16" ? .bf16 : .f32 }
+    public var weightType: WeightFormat { WeightFormat(rawValue: dtype.lowercased()) ?? .f32 }
 }

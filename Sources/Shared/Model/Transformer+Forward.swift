@@ -147,10 +147,7 @@ extension TransformerModel {
         let C = config.hiddenSize
         for (t, token) in tokens.enumerated() {
             let row = x + t * C
-            switch tokenEmbedding {
-            case .f32(let e): row.update(from: e + Int(token) * C, count: C)
-            case .bf16(let e): HalfPrecision.widenBF16(e + Int(token) * C, row, count: C)
-            }
+            tokenEmbedding.widenRows(Int(token), 1, cols: C, into: row)
             if config.embeddingScale != 1 {
                 let s = Float(config.embeddingScale)
                 for i in 0..<C { row[i] *= s }

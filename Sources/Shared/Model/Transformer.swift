@@ -50,11 +50,12 @@ public final class DecoderBlock: @unchecked Sendable {
 }
 
 /// A causal language model of any supported architecture, with its frozen weights in memory
-/// (float32, or bfloat16 widened inside each product) and optional LoRA adapters applied on the fly.
+/// (float32; or bfloat16 or block-quantised, widened inside each product) and optional LoRA
+/// adapters applied on the fly.
 public final class TransformerModel: @unchecked Sendable {
     public let config: ModelConfig
-    /// How the weight matrices are held: `.f32` or `.bf16`.
-    public let weightType: DType
+    /// How the weight matrices are held (with q8/q4 the embedding and LM head are bf16).
+    public let weightType: WeightFormat
     public let directory: String
     let arena: Arena
     /// [V, C]
@@ -72,15 +73,12 @@ public final class TransformerModel: @unchecked Sendable {
 
     let workspace = ForwardWorkspace()
 
-    /// Loads a Hugging Face model directory; `weightType` is `.f32` (default) or `.bf16`.
-    public static func load(directory: String, weightType: DType = .f32) throws -> TransformerModel {
+    /// Loads a Hugging Face model directory, holding the weight matrices as `weightType`.
+    public static func load(directory: String, weightType: WeightFormat = .f32) throws -> TransformerModel {
         try TransformerModel(weights: CheckedWeights.load(directory: directory), directory: directory, weightType: weightType)
     }
 
-    init(weights: CheckedWeights, directory: String, weightType: DType) throws {
-        guard weightType == .f32 || weightType == .bf16 else {
-            throw LFError.usage("weights can be held as f32 or bf16, not \(weightType.rawValue.lowercased())")
-        }
+    init(weights: CheckedWeights, directory: String, weightType: WeightFormat) throws {
         let c = weights.config
         config = c
         self.weightType = weightType
@@ -96,14 +94,44 @@ public final class TransformerModel: @unchecked Sendable {
             try weights.copyFloats(name, into: p)
             return p
         }
+        /// Hands the pages of tensor `name` in the memory-mapped file back to the kernel once it
+        /// has been copied. They are clean file pages (re-read if ever touched again), but they count
+        /// in the resident set, and so in the peak, until unmapped: without this a model's load holds
+        /// the whole file and its in-memory copy at once (4.9 GB for a 1B model in bf16).
+        func release(_ name: String) {
+            guard let (file, t) = weights.tensor(name) else { return }
+            let bytes = file.data(of: t)
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = Int(bitPattern: base) / page * page
+            let end = (Int(bitPattern: base) + bytes.count + page - 1) / page * page
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+        }
         /// Several [rows, cols] tensors stacked by rows (transposed first when `transposed`: GPT-2's
-        /// Conv1D weights are [in, out]), in the chosen weight type.
-        func matrix(_ names: [String], cols: Int, transposed: Bool = false) throws -> (WeightMatrix, Int) {
+        /// Conv1D weights are [in, out]), in the chosen weight type. The token embedding and the LM
+        /// head (`vocabulary`) are never block-quantised: as in QLoRA, which keeps them in 16 bits,
+        /// they stay bf16 when q8/q4 is asked (they are read one row per token, and the head's
+        /// logits feed the loss directly).
+        func matrix(_ names: [String], cols: Int, transposed: Bool = false, vocabulary: Bool = false) throws -> (WeightMatrix, Int) {
             let rows = try names.map { name -> Int in
                 guard let t = weights.tensor(name)?.1 else { throw LFError("missing tensor \(name)", at: SourceLocation(file: directory)) }
                 return t.elementCount / cols
             }
             let total = rows.reduce(0, +)
+            let format: WeightFormat = vocabulary && weightType.isBlockQuantized ? .bf16 : weightType
+            if format == .bf16, !transposed, names.allSatisfy({ weights.tensor($0)?.1.dtype == .bf16 }) {
+                // bf16 on disk and in memory: copied as is, with no float32 staging (1 GB for a
+                // 128k-token vocabulary's embedding).
+                let p = arena.halves(total * cols)
+                var offset = 0
+                for (name, n) in zip(names, rows) {
+                    let (file, t) = weights.tensor(name)!
+                    UnsafeMutableRawPointer(p + offset * cols).copyMemory(from: file.data(of: t).baseAddress!, byteCount: n * cols * 2)
+                    release(name)
+                    offset += n
+                }
+                return (.bf16(p), total)
+            }
             let staging = UnsafeMutablePointer<Float>.allocate(capacity: total * cols)
             defer { staging.deallocate() }
             var offset = 0
@@ -114,21 +142,27 @@ public final class TransformerModel: @unchecked Sendable {
                 } else {
                     try weights.copyFloats(name, into: staging + offset * cols)
                 }
+                release(name)
                 offset += n
             }
-            switch weightType {
+            switch format {
+            case .f32:
+                let p = arena.floats(total * cols)
+                p.update(from: staging, count: total * cols)
+                return (.f32(p), total)
             case .bf16:
                 let p = arena.halves(total * cols)
                 HalfPrecision.narrowToBF16(staging, p, count: total * cols)
                 return (.bf16(p), total)
-            default:
-                let p = arena.floats(total * cols)
-                p.update(from: staging, count: total * cols)
-                return (.f32(p), total)
+            case .q8:
+                return (.q8(Q8Matrix(quantizing: staging, rows: total, cols: cols, arena: arena)), total)
+            case .q4:
+                return (.q4(Q4Matrix(quantizing: staging, rows: total, cols: cols, arena: arena)), total)
             }
         }
-        func linear(_ name: String, _ names: [String], cols: Int, bias: [String]? = nil, transposed: Bool = false) throws -> Linear {
-            let (w, rows) = try matrix(names, cols: cols, transposed: transposed)
+        func linear(_ name: String, _ names: [String], cols: Int, bias: [String]? = nil, transposed: Bool = false,
+                    vocabulary: Bool = false) throws -> Linear {
+            let (w, rows) = try matrix(names, cols: cols, transposed: transposed, vocabulary: vocabulary)
             var b: UnsafeMutablePointer<Float>?
             if let bias {
                 let p = arena.floats(rows)
@@ -151,7 +185,7 @@ public final class TransformerModel: @unchecked Sendable {
         var modules: [String: (linear: Linear, rowOffset: Int, rows: Int)] = [:]
         switch c.architecture {
         case .gpt2:
-            tokenEmbedding = try matrix([GPT2TensorNames.tokenEmbedding], cols: C).0
+            tokenEmbedding = try matrix([GPT2TensorNames.tokenEmbedding], cols: C, vocabulary: true).0
             positionEmbedding = try vector(GPT2TensorNames.positionEmbedding)
             for i in 0..<c.layerCount {
                 let l = GPT2TensorNames.layer(i)
@@ -169,9 +203,9 @@ public final class TransformerModel: @unchecked Sendable {
             finalNorm = try norm(GPT2TensorNames.finalNormWeight, bias: GPT2TensorNames.finalNormBias)
             lmHead = c.tiedEmbeddings
                 ? Linear(name: "lm_head", outFeatures: c.vocabSize, inFeatures: C, weight: tokenEmbedding, bias: nil)
-                : try linear("lm_head", [GPT2TensorNames.lmHead], cols: C)
+                : try linear("lm_head", [GPT2TensorNames.lmHead], cols: C, vocabulary: true)
         case .phi3:
-            tokenEmbedding = try matrix([Phi3TensorNames.embedTokens], cols: C).0
+            tokenEmbedding = try matrix([Phi3TensorNames.embedTokens], cols: C, vocabulary: true).0
             positionEmbedding = nil
             for i in 0..<c.layerCount {
                 let l = Phi3TensorNames.layer(i)
@@ -189,9 +223,9 @@ public final class TransformerModel: @unchecked Sendable {
             finalNorm = try norm(Phi3TensorNames.finalNorm)
             lmHead = c.tiedEmbeddings
                 ? Linear(name: "lm_head", outFeatures: c.vocabSize, inFeatures: C, weight: tokenEmbedding, bias: nil)
-                : try linear("lm_head", [Phi3TensorNames.lmHead], cols: C)
+                : try linear("lm_head", [Phi3TensorNames.lmHead], cols: C, vocabulary: true)
         case .llama, .mistral, .qwen2, .qwen3, .gemma:
-            tokenEmbedding = try matrix([LlamaTensorNames.embedTokens], cols: C).0
+            tokenEmbedding = try matrix([LlamaTensorNames.embedTokens], cols: C, vocabulary: true).0
             positionEmbedding = nil
             for i in 0..<c.layerCount {
                 let l = LlamaTensorNames.layer(i)
@@ -216,7 +250,7 @@ public final class TransformerModel: @unchecked Sendable {
             finalNorm = try norm(LlamaTensorNames.finalNorm)
             lmHead = c.tiedEmbeddings
                 ? Linear(name: "lm_head", outFeatures: c.vocabSize, inFeatures: C, weight: tokenEmbedding, bias: nil)
-                : try linear("lm_head", [LlamaTensorNames.lmHead], cols: C)
+                : try linear("lm_head", [LlamaTensorNames.lmHead], cols: C, vocabulary: true)
         }
         self.blocks = blocks
         self.modules = modules

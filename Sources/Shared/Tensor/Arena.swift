@@ -24,6 +24,13 @@ public final class Arena: @unchecked Sendable {
         return p
     }
 
+    /// `count` bytes, zeroed (block-quantised weights).
+    public func byteBuffer(_ count: Int) -> UnsafeMutablePointer<UInt8> {
+        let p = raw(count).bindMemory(to: UInt8.self, capacity: max(count, 1))
+        p.initialize(repeating: 0, count: count)
+        return p
+    }
+
     private func raw(_ byteCount: Int) -> UnsafeMutableRawPointer {
         // 64-byte alignment: cache lines and any SIMD width.
         let p = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)

@@ -54,7 +54,7 @@ public final class GenerationSetup {
 
     /// - Parameter template: a built-in name, `auto` (recognise the model's chat_template), or
     ///   `none` (prompts are used as they are).
-    public init(model directory: String, adapter: String?, weightType: DType, template name: String) throws {
+    public init(model directory: String, adapter: String?, weightType: WeightFormat, template name: String) throws {
         tokenizer = try Tokenizer.load(directory: directory)
         model = try TransformerModel.load(directory: directory, weightType: weightType)
         if let adapter { try model.attachAdapter(directory: adapter) }

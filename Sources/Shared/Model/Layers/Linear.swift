@@ -1,27 +1,5 @@
 import Foundation
 
-/// A frozen weight matrix [out, in] as it is held in memory: float32, or bfloat16 widened inside
-/// each product (half the memory and half the bytes to read when decoding).
-public enum WeightMatrix: @unchecked Sendable {
-    case f32(UnsafeMutablePointer<Float>)
-    case bf16(UnsafeMutablePointer<UInt16>)
-
-    /// Rows o..<o+n of a matrix with `cols` columns, as float32 (for the products that need a
-    /// float32 block: batched forward, the input gradient, DoRA norms).
-    func widenRows(_ o: Int, _ n: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
-        switch self {
-        case .f32(let w): out.update(from: w + o * cols, count: n * cols)
-        case .bf16(let w): HalfPrecision.widenBF16(w + o * cols, out, count: n * cols)
-        }
-    }
-
-    /// The float32 storage, when the matrix is held in float32 (no widening needed).
-    var float32: UnsafeMutablePointer<Float>? {
-        if case .f32(let w) = self { return w }
-        return nil
-    }
-}
-
 /// A low-rank adapter on a block of a linear layer's output rows (a whole layer, or q/k/v inside a
 /// fused q|k|v projection): y[rows] += s · (x Aᵀ) Bᵀ; with DoRA the block becomes
 /// (m / ‖W + s·B·A‖) ⊙ (x Wᵀ + s · x Aᵀ Bᵀ), the norm per output row and fixed (detached).
@@ -104,27 +82,20 @@ public final class Linear: @unchecked Sendable {
     /// y = x · Wᵀ, the frozen part alone.
     func baseProduct(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
         let (O, I) = (outFeatures, inFeatures)
-        switch weight {
-        case .f32(let w):
-            if rows == 1 {
-                MatVec.f32(y, w, x, rows: O, cols: I)
-            } else {
-                BLAS.gemm(transB: true, m: rows, n: O, k: I, a: x, b: w, c: y)
-            }
-        case .bf16(let w):
-            if rows == 1 {
-                MatVec.bf16(y, w, x, rows: O, cols: I)
-            } else {
-                // Widen a block of output rows at a time and multiply: the float32 copy stays small.
-                let block = widenBlockRows
-                let wide = scratch.reserve(block * I)
-                var o = 0
-                while o < O {
-                    let n = min(block, O - o)
-                    weight.widenRows(o, n, cols: I, into: wide)
-                    BLAS.gemm(transB: true, m: rows, n: n, k: I, a: x, b: wide, c: y + o, ldc: O)
-                    o += n
-                }
+        if rows == 1 {
+            weight.matVec(y, x, rows: O, cols: I)
+        } else if let w = weight.float32 {
+            BLAS.gemm(transB: true, m: rows, n: O, k: I, a: x, b: w, c: y)
+        } else {
+            // Widen a block of output rows at a time and multiply: the float32 copy stays small.
+            let block = widenBlockRows
+            let wide = scratch.reserve(block * I)
+            var o = 0
+            while o < O {
+                let n = min(block, O - o)
+                weight.widenRows(o, n, cols: I, into: wide)
+                BLAS.gemm(transB: true, m: rows, n: n, k: I, a: x, b: wide, c: y + o, ldc: O)
+                o += n
             }
         }
     }

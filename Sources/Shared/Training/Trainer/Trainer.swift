@@ -42,11 +42,7 @@ public final class Trainer: @unchecked Sendable {
         try train.checkTokenizer(tokenizer, source: config.model)
         try eval?.checkTokenizer(tokenizer, source: config.model)
 
-        let weightType: DType = config.baseDtype == .bf16 ? .bf16 : .f32
-        guard config.baseDtype == .f32 || config.baseDtype == .bf16 else {
-            throw LFError.usage("--base-dtype \(config.baseDtype.rawValue) is not built yet; use f32 or bf16")
-        }
-        model = try TransformerModel.load(directory: config.model, weightType: weightType)
+        model = try TransformerModel.load(directory: config.model, weightType: WeightFormat(config.baseDtype))
         if let adapterDirectory = config.adapter {
             // The adapter's own lora_dropout, unless the run asks for dropout.
             adapter = try TrainableAdapter.load(on: model, directory: adapterDirectory,
