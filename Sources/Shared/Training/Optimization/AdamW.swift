@@ -45,12 +45,7 @@ public final class AdamW: Optimizer {
         beta2 = betas.1
         self.eps = eps
         self.weightDecay = weightDecay
-        var offsets: [Int] = []
-        var total = 0
-        for p in parameters {
-            offsets.append(total)
-            total += p.count
-        }
+        let (offsets, total) = stateOffsets(parameters)
         self.offsets = offsets
         m = .allocate(capacity: max(total, 1))
         m.initialize(repeating: 0, count: total)

@@ -83,3 +83,14 @@ func copy(_ values: [Float], to destination: UnsafeMutablePointer<Float>) {
         if let base = source.baseAddress { destination.update(from: base, count: source.count) }
     }
 }
+
+/// Where each parameter's values start in an optimiser's one flat state buffer, and its length.
+func stateOffsets(_ parameters: [TrainableParameter]) -> (offsets: [Int], total: Int) {
+    var offsets: [Int] = []
+    var total = 0
+    for p in parameters {
+        offsets.append(total)
+        total += p.count
+    }
+    return (offsets, total)
+}

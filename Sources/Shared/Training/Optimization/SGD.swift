@@ -26,12 +26,7 @@ public final class SGD: Optimizer {
         self.parameters = parameters
         self.momentum = momentum
         self.weightDecay = weightDecay
-        var offsets: [Int] = []
-        var total = 0
-        for p in parameters {
-            offsets.append(total)
-            total += p.count
-        }
+        let (offsets, total) = stateOffsets(parameters)
         self.offsets = offsets
         if momentum != 0 {
             let b = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
