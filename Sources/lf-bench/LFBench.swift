@@ -6,7 +6,7 @@ import Shared
 /// sgemm FLOP/s on the shapes lf uses, for the benchmark scripts and for tuning.
 ///
 ///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
-///   lf-bench sgemm M N K             GFLOP/s of BLAS.gemm
+///   lf-bench sgemm M N K [NT|NN|TN]  GFLOP/s of BLAS.gemm and BLAS.parallelGemm (op(A), op(B))
 ///   lf-bench quant [ROWS COLS]       GB/s of q8/q4 dequantisation (and bf16 widening) and matvec
 ///   lf-bench quant-error MODEL       RMS relative error of q8/q4 on a model's matrices
 ///   lf-bench loss MODEL TEXT [--base-dtype F]   mean token loss of a text file in 512-token rows
@@ -26,7 +26,8 @@ enum LFBench {
         case "sgemm":
             let m = args.count > 3 ? Int(args[1]) ?? 2048 : 2048, n = args.count > 3 ? Int(args[2]) ?? 1536 : 1536
             let k = args.count > 3 ? Int(args[3]) ?? 576 : 576
-            sgemm(m: m, n: n, k: k)
+            let flags = args.count > 4 ? args[4] : "NT"
+            sgemm(m: m, n: n, k: k, transA: flags.first == "T", transB: flags.last == "T")
         case "quant":
             let rows = args.count > 2 ? Int(args[1]) ?? 8192 : 8192
             let cols = args.count > 2 ? Int(args[2]) ?? 2048 : 2048
@@ -104,13 +105,19 @@ enum LFBench {
                      rows, cols, Parallel.coreCount, bytes * 4 / f32 / 1e9, bytes * 2 / bf16 / 1e9, bytes * 4 / bf16 / 1e9, bytes * 4 / blas / 1e9))
     }
 
-    static func sgemm(m: Int, n: Int, k: Int) {
+    /// GFLOP/s of one product with OpenBLAS's threads and with `BLAS.parallelGemm` (lf's pool,
+    /// OpenBLAS single-threaded in each part).
+    static func sgemm(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = true) {
         let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k), b = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
         let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
         for i in 0..<(m * k) { a[i] = Float(i % 7) * 0.1 }
         for i in 0..<(n * k) { b[i] = Float(i % 5) * 0.1 }
-        let t = time(runs: 7) { BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, b: b, c: c) }
-        print(String(format: "sgemm %d x %d x %d (B transposed, %d threads): %.1f GFLOP/s", m, n, k, BLAS.threads, 2 * Double(m * n * k) / t / 1e9))
+        let flops = 2 * Double(m * n * k)
+        let threads = BLAS.threads
+        let openBLAS = time(runs: 7) { BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, c: c) }
+        let split = BLAS.singleThreaded { time(runs: 7) { BLAS.parallelGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, c: c) } }
+        print(String(format: "sgemm %d x %d x %d (%@%@): %.1f GFLOP/s (OpenBLAS, %d threads), %.1f GFLOP/s (split over %d cores)", m, n, k,
+                     transA ? "T" : "N", transB ? "T" : "N", flops / openBLAS / 1e9, threads, flops / split / 1e9, Parallel.coreCount))
     }
 
     /// LoRA r = 16 on every linear module, random tokens, every token trained.

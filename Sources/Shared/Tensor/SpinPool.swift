@@ -15,6 +15,9 @@ public final class SpinPool: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     private let remaining = Atomic<Int>(0)
     private let sleeping = Atomic<Int>(0)
+    /// Set while a job runs: a kernel that might be called from inside a job checks it and runs
+    /// on its own thread instead of posting (which would wait for itself).
+    private let running = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     /// The current job; written before `generation` is bumped (release), read after (acquire) by
@@ -37,7 +40,11 @@ public final class SpinPool: @unchecked Sendable {
         let jobs = min(jobs, threads, 255)
         guard jobs > 1 else { body(0); return }
         lock.lock()
-        defer { lock.unlock() }
+        running.store(true, ordering: .relaxed)
+        defer {
+            running.store(false, ordering: .relaxed)
+            lock.unlock()
+        }
         withoutActuallyEscaping(body) { escaping in
             self.body = escaping
             remaining.store(jobs - 1, ordering: .releasing)
@@ -54,6 +61,9 @@ public final class SpinPool: @unchecked Sendable {
             self.body = nil
         }
     }
+
+    /// Whether a job is running (from this thread or another).
+    public var isBusy: Bool { running.load(ordering: .relaxed) }
 
     private func workerLoop(_ index: Int) {
         // The generation at construction, not a load: a job posted before this thread got here

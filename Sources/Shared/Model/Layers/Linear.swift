@@ -85,7 +85,7 @@ public final class Linear: @unchecked Sendable {
         if rows == 1 {
             weight.matVec(y, x, rows: O, cols: I)
         } else if let w = weight.float32 {
-            BLAS.gemm(transB: true, m: rows, n: O, k: I, a: x, b: w, c: y)
+            BLAS.parallelGemm(transB: true, m: rows, n: O, k: I, a: x, b: w, c: y)
         } else {
             // Widen a block of output rows at a time and multiply: the float32 copy stays small.
             let block = widenBlockRows
@@ -94,7 +94,7 @@ public final class Linear: @unchecked Sendable {
             while o < O {
                 let n = min(block, O - o)
                 weight.widenRows(o, n, cols: I, into: wide)
-                BLAS.gemm(transB: true, m: rows, n: n, k: I, a: x, b: wide, c: y + o, ldc: O)
+                BLAS.parallelGemm(transB: true, m: rows, n: n, k: I, a: x, b: wide, c: y + o, ldc: O)
                 o += n
             }
         }

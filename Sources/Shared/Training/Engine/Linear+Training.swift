@@ -11,7 +11,7 @@ extension Linear {
         tape.hasT = stacked != nil
         if let stacked {
             // t = x·Aᵀ for every slice at once (rows, Σr), kept for the backward pass.
-            BLAS.gemm(transB: true, m: rows, n: stacked.rank, k: inFeatures, a: x, b: stacked.values,
+            BLAS.parallelGemm(transB: true, m: rows, n: stacked.rank, k: inFeatures, a: x, b: stacked.values,
                       c: tape.tBuffer(count: rows * stacked.rank))
         }
         var offset = 0
@@ -22,12 +22,12 @@ extension Linear {
             } else {
                 let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
                 let own = scratch.t.reserve(rows * l.rank)
-                BLAS.gemm(transB: true, m: rows, n: l.rank, k: l.inFeatures, a: input, b: l.a, c: own)
+                BLAS.parallelGemm(transB: true, m: rows, n: l.rank, k: l.inFeatures, a: input, b: l.a, c: own)
                 (t, ldt) = (UnsafePointer(own), l.rank)
             }
             offset += l.rank
             let block = y + l.rowOffset
-            BLAS.gemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, lda: ldt, b: l.b, beta: 1, c: block, ldc: O)
+            BLAS.parallelGemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, lda: ldt, b: l.b, beta: 1, c: block, ldc: O)
             if let d = l.doraScale {
                 let pre = tape.buffer(index, count: rows * l.rows)
                 for r in 0..<rows {
@@ -74,19 +74,19 @@ extension Linear {
                 t = saved
             } else {
                 t = tape.tBuffer(count: rows * R)
-                BLAS.gemm(transB: true, m: rows, n: R, k: I, a: x, b: stacked.values, c: t)
+                BLAS.parallelGemm(transB: true, m: rows, n: R, k: I, a: x, b: stacked.values, c: t)
             }
             let dt = scratch.dt.reserve(rows * R)
             var offset = 0
             for l in adapters {
                 let block = dy + l.rowOffset
-                BLAS.gemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t + offset, ldb: R,
+                BLAS.parallelGemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t + offset, ldb: R,
                           beta: 1, c: l.gradients!.b)
-                BLAS.gemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt + offset, ldc: R)
+                BLAS.parallelGemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt + offset, ldc: R)
                 offset += l.rank
             }
-            BLAS.gemm(transA: true, m: R, n: I, k: rows, a: dt, lda: R, b: x, beta: 1, c: dA)
-            if let dx { BLAS.gemm(m: rows, n: I, k: R, a: dt, b: stacked.values, beta: 1, c: dx) }
+            BLAS.parallelGemm(transA: true, m: R, n: I, k: rows, a: dt, lda: R, b: x, beta: 1, c: dA)
+            if let dx { BLAS.parallelGemm(m: rows, n: I, k: R, a: dt, b: stacked.values, beta: 1, c: dx) }
             return
         }
         for l in adapters {
@@ -94,20 +94,20 @@ extension Linear {
             let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
             let t = scratch.t.reserve(rows * l.rank), dt = scratch.dt.reserve(rows * l.rank)
             let block = dy + l.rowOffset
-            BLAS.gemm(transB: true, m: rows, n: l.rank, k: I, a: input, b: l.a, c: t)
+            BLAS.parallelGemm(transB: true, m: rows, n: l.rank, k: I, a: input, b: l.a, c: t)
             // dB += s · dyᵀ t;  dt = s · dy B;  dA += dtᵀ input
-            BLAS.gemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t, beta: 1, c: g.b)
-            BLAS.gemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt)
-            BLAS.gemm(transA: true, m: l.rank, n: I, k: rows, a: dt, lda: l.rank, b: input, beta: 1, c: g.a)
+            BLAS.parallelGemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t, beta: 1, c: g.b)
+            BLAS.parallelGemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt)
+            BLAS.parallelGemm(transA: true, m: l.rank, n: I, k: rows, a: dt, lda: l.rank, b: input, beta: 1, c: g.a)
             guard let dx else { continue }
             if l.dropout > 0, scratch.dropoutEnabled {
                 // dx += (dt A) ⊙ mask; the mask is still in scratch from adapterInput.
                 let through = scratch.dropped.reserve(rows * I)
-                BLAS.gemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, c: through)
+                BLAS.parallelGemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, c: through)
                 let mask = scratch.mask.pointer
                 for i in 0..<(rows * I) { dx[i] += through[i] * mask[i] }
             } else {
-                BLAS.gemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, beta: 1, c: dx)
+                BLAS.parallelGemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, beta: 1, c: dx)
             }
         }
     }
@@ -134,7 +134,7 @@ extension Linear {
     func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
         let (O, I) = (outFeatures, inFeatures)
         if let w = weight.float32 {
-            BLAS.gemm(m: rows, n: I, k: O, a: dy, b: w, c: dx)
+            BLAS.parallelGemm(m: rows, n: I, k: O, a: dy, b: w, c: dx)
             return
         }
         let block = widenBlockRows
@@ -143,7 +143,7 @@ extension Linear {
         while o < O {
             let n = min(block, O - o)
             weight.widenRows(o, n, cols: I, into: wide)
-            BLAS.gemm(m: rows, n: I, k: n, a: dy + o, lda: O, b: wide, beta: o == 0 ? 0 : 1, c: dx)
+            BLAS.parallelGemm(m: rows, n: I, k: n, a: dy + o, lda: O, b: wide, beta: o == 0 ? 0 : 1, c: dx)
             o += n
         }
     }

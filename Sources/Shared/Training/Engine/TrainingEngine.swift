@@ -45,10 +45,16 @@ public final class TrainingEngine: @unchecked Sendable {
     }
 
     private func run(_ batch: TrainingBatch, gradientScale: Float, seed: UInt64, backward: Bool) throws -> Double {
-        let c = model.config
         let N = batch.rowCount
         guard N > 0 else { return 0 }
         try validate(batch)
+        // OpenBLAS single-threaded throughout: the large products split over lf's pool
+        // (`BLAS.parallelGemm`), so no OpenBLAS thread spins beside lf's kernels.
+        return BLAS.singleThreaded { pass(batch, rows: N, gradientScale: gradientScale, seed: seed, backward: backward) }
+    }
+
+    private func pass(_ batch: TrainingBatch, rows N: Int, gradientScale: Float, seed: UInt64, backward: Bool) -> Double {
+        let c = model.config
         let b = reserve(rows: N)
         b.linear.dropoutEnabled = backward
         let C = c.hiddenSize
