@@ -21,12 +21,17 @@ swift build -c release --product lf-tokenize >/dev/null
 swift build -c release --product lf-format >/dev/null
 swift build -c release --product lf-train >/dev/null
 swift build -c release --product lf-bench >/dev/null
-venv=.venv-bench
+# The peer: PyTorch 2.15 (the version the issue's figures were measured with) + PEFT 0.21, in a
+# venv of its own. PyPI's torch 2.15 wheel runs on the CPU without its CUDA libraries, which are
+# left out (--no-deps) to spare gigabytes.
+venv=${LF_PEER_VENV:-.venv-torch215}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 if ! "$venv/bin/python" -c "import torch, transformers, peft, zstandard" 2>/dev/null; then
-  "$venv/bin/pip" install --quiet "torch==2.13.0+cpu" 2>/dev/null || "$venv/bin/pip" install --quiet torch
-  "$venv/bin/pip" install --quiet transformers peft zstandard safetensors numpy
+  "$venv/bin/pip" install --quiet --no-deps "torch==2.15.0"
+  "$venv/bin/pip" install --quiet filelock typing-extensions sympy networkx jinja2 fsspec
+  "$venv/bin/pip" install --quiet "transformers==5.23.0" "peft==0.21.2" zstandard safetensors numpy
 fi
+"$venv/bin/python" -c "import torch, transformers, peft; print(f'peer: torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}')"
 
 bin=.build/release
 model=models/smollm2-135m-instruct
