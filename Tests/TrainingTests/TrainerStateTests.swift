@@ -94,6 +94,28 @@ import TestSupport
         #expect(try TrainerState.load(path: path) == state)
     }
 
+    /// A diverged step logs a NaN loss (and Python writes NaN, Infinity bare): such a file reads
+    /// back, so the checkpoint can be resumed.
+    @Test func nonFiniteValuesRoundTrip() throws {
+        let dir = try Fixtures.temporaryDirectory("lf-trainer-state-nan")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var state = Self.sample()
+        state.bestMetric = .infinity
+        state.epoch = -.infinity
+        state.logHistory[0].values["loss"] = .double(.nan)
+        try state.save(in: dir.path)
+        let path = dir.appendingPathComponent(TrainerState.fileName).path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("NaN") && text.contains(": Infinity") && text.contains("-Infinity"))
+        let back = try TrainerState.load(path: path)
+        #expect(back.bestMetric == .infinity && back.epoch == -.infinity)
+        guard case .double(let loss)? = back.logHistory[0].values["loss"] else { Issue.record("no loss"); return }
+        #expect(loss.isNaN)
+        #expect(back.serialized == state.serialized)
+        // Elsewhere JSON stays strict.
+        #expect(throws: (any Error).self) { _ = try JSONValue(parsing: Data("[NaN]".utf8)) }
+    }
+
     @Test func readsAnHFTrainerFile() throws {
         // The shape transformers 4.5x writes, with a key lf does not know.
         let text = """

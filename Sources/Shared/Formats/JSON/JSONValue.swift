@@ -68,8 +68,9 @@ public indirect enum JSONValue: Equatable, Sendable {
     /// Numbers are converted from their text by Swift, which rounds correctly. Linux Foundation's
     /// JSONSerialization does not: it reads 0.15384615384615385 as 0.15384615384615388, so a
     /// trainer_state.json lf wrote came back with other values in its last digits.
-    public init(parsing data: Data) throws {
-        self.init(try data.withUnsafeBytes { try StrictJSON.parse($0) })
+    /// With `pythonNumbers`, Python's `NaN`, `Infinity` and `-Infinity` are read as doubles.
+    public init(parsing data: Data, pythonNumbers: Bool = false) throws {
+        self.init(try data.withUnsafeBytes { try StrictJSON.parse($0, pythonNumbers: pythonNumbers) })
     }
 
     init(_ value: StrictJSON.Value) {

@@ -47,8 +47,11 @@ enum StrictJSON {
     }
 
     /// Parses one JSON value that fills `bytes`, apart from surrounding whitespace.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws -> Value {
+    /// With `pythonNumbers`, also `NaN`, `Infinity` and `-Infinity`, which Python's `json` writes
+    /// for non-finite floats (a trainer_state.json of a diverged run holds them).
+    static func parse(_ bytes: UnsafeRawBufferPointer, pythonNumbers: Bool = false) throws -> Value {
         var parser = Parser(bytes: bytes)
+        parser.pythonNumbers = pythonNumbers
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -62,6 +65,7 @@ enum StrictJSON {
     private struct Parser {
         let bytes: UnsafeRawBufferPointer
         var position = 0
+        var pythonNumbers = false
         /// A header is a two-level object; anything deeper than this is hostile, and the limit keeps
         /// recursion off the end of the stack.
         static let maxDepth = 64
@@ -107,6 +111,12 @@ enum StrictJSON {
             case UInt8(ascii: "t"): try parseLiteral("true"); return .bool(true)
             case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
             case UInt8(ascii: "n"): try parseLiteral("null"); return .null
+            case UInt8(ascii: "N") where pythonNumbers: try parseLiteral("NaN"); return .number("nan")
+            case UInt8(ascii: "I") where pythonNumbers: try parseLiteral("Infinity"); return .number("inf")
+            case UInt8(ascii: "-") where pythonNumbers && position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I"):
+                position += 1
+                try parseLiteral("Infinity")
+                return .number("-inf")
             case UInt8(ascii: "-"), UInt8(ascii: "0") ... UInt8(ascii: "9"): return .number(try parseNumber())
             default:
                 throw SyntaxError(message: "expected a value, found \(describeCurrent())", offset: position)

@@ -112,7 +112,8 @@ public struct TrainerState: Sendable, Equatable {
         }
         let json: JSONValue
         do {
-            json = try JSONValue(parsing: data)
+            // A diverged step's NaN loss is in the log as Python writes it.
+            json = try JSONValue(parsing: data, pythonNumbers: true)
         } catch {
             throw LFError("malformed JSON", at: SourceLocation(file: path), hint: "the checkpoint's trainer_state.json is damaged")
         }
