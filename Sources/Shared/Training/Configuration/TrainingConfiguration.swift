@@ -175,19 +175,6 @@ extension TrainingConfiguration {
     /// Sequences per optimiser step on one rank (HF's `train_batch_size × gradient_accumulation_steps`).
     public var sequencesPerStep: Int { perDeviceTrainBatchSize * gradientAccumulationSteps }
 
-    /// Optimiser steps per epoch, HF's way: whole steps of `gradientAccumulationSteps`
-    /// micro-batches, at least one.
-    public func stepsPerEpoch(microBatches: Int) -> Int {
-        max(microBatches / gradientAccumulationSteps, 1)
-    }
-
-    /// The run's total optimiser steps (HF's `max_steps`): `maxSteps` when positive, else
-    /// ⌈epochs × steps per epoch⌉.
-    public func totalSteps(microBatchesPerEpoch: Int) -> Int {
-        if maxSteps > 0 { return maxSteps }
-        return Int((numTrainEpochs * Double(stepsPerEpoch(microBatches: microBatchesPerEpoch))).rounded(.up))
-    }
-
     /// Warm-up steps (HF's `get_warmup_steps`): `warmupSteps` when positive, else
     /// ⌈total × warmupRatio⌉.
     public func warmupStepCount(totalSteps: Int) -> Int {
