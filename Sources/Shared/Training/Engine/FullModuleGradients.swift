@@ -54,14 +54,16 @@ extension TransformerModel {
 extension TrainingEngine {
     /// The embeddings' gradients from dL/dx at layer 0's input: each row's gradient (× Gemma's
     /// embedding scale, which the forward pass multiplies in) is added to its token's row, and to
-    /// its position's row of GPT-2's learned positions.
+    /// its position's row of GPT-2's learned positions. transformers builds every embedding but
+    /// GPT-2's with `padding_idx` = pad_token_id, whose row torch never gives a gradient: nor does lf.
     func embeddingBackward(_ batch: TrainingBatch, dx: UnsafePointer<Float>) {
         let c = model.config
         let C = c.hiddenSize
         let gradients = model.headGradients
         if let g = gradients.tokenEmbedding {
             let scale = Float(c.embeddingScale)
-            for (row, token) in batch.tokens.enumerated() {
+            let padding = c.architecture == .gpt2 ? nil : c.padTokenID.map(Int32.init)
+            for (row, token) in batch.tokens.enumerated() where token != padding {
                 let gr = g + Int(token) * C, dr = dx + row * C
                 for i in 0..<C { gr[i] = gr[i].addingProduct(scale, dr[i]) }
             }
