@@ -108,11 +108,9 @@ extension DecoderBlock {
         let jobs = p.rows >= 64 ? Parallel.coreCount : 1
         // Trained q/k norms: each job sums its rows' weight gradients (q's hd, then k's) apart.
         let (queryGradient, keyGradient) = (normGradients.query, normGradients.key)
-        let trainsNorms = queryGradient != nil || keyGradient != nil
-        let partialCount = trainsNorms ? jobs * 2 * hd : 0
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: max(partialCount, 1))
-        partial.initialize(repeating: 0, count: partialCount)
-        defer { partial.deallocate() }
+        let partial: UnsafeMutablePointer<Float>? = queryGradient != nil || keyGradient != nil ? .allocate(capacity: jobs * 2 * hd) : nil
+        partial?.initialize(repeating: 0, count: jobs * 2 * hd)
+        defer { partial?.deallocate() }
         SpinPool.shared.run(jobs: jobs) { job in
             let temp = UnsafeMutablePointer<Float>.allocate(capacity: Q)
             defer { temp.deallocate() }
@@ -124,7 +122,7 @@ extension DecoderBlock {
                 }
                 if let qNorm, let kNorm {
                     let q = raw + t * stride, k = q + Q
-                    if trainsNorms {
+                    if let partial {
                         rmsNormWeightGradient(partial + job * 2 * hd, dq, q, rows: H, C: hd, eps: eps)
                         rmsNormWeightGradient(partial + job * 2 * hd + hd, dk, k, rows: KV, C: hd, eps: eps)
                     }
@@ -136,9 +134,11 @@ extension DecoderBlock {
                 }
             }
         }
-        for job in 0..<(trainsNorms ? jobs : 0) {
-            if let g = queryGradient { add(g, partial + job * 2 * hd, count: hd) }
-            if let g = keyGradient { add(g, partial + job * 2 * hd + hd, count: hd) }
+        if let partial {
+            for job in 0..<jobs {
+                if let g = queryGradient { add(g, partial + job * 2 * hd, count: hd) }
+                if let g = keyGradient { add(g, partial + job * 2 * hd + hd, count: hd) }
+            }
         }
     }
 }
