@@ -141,7 +141,7 @@ public final class TrainingEngine: @unchecked Sendable {
                 if backward { model.lmHead.inputGradient(logits, rows: n, into: dNormed + start * C, scratch: scratch) }
                 if backward, let dW = model.headGradients.lmHead {
                     // An LM head trained in full: dW += dlogitsᵀ · normed (only rows with a target exist).
-                    BLAS.gemm(transA: true, m: V, n: C, k: n, a: logits, b: normed + start * C, beta: 1, c: dW)
+                    BLAS.parallelGemm(transA: true, m: V, n: C, k: n, a: logits, b: normed + start * C, beta: 1, c: dW)
                 }
                 start += n
             }
