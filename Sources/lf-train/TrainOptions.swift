@@ -48,7 +48,9 @@ struct TrainOptions: ParsableArguments {
     @Flag(name: .customLong("use-dora"), inversion: .prefixedNo, help: "Weight-decomposed LoRA. [use_dora]")
     var useDora: Bool?
 
-    @Option(name: .customLong("additional-target"), help: ArgumentHelp("Modules trained in full and saved with the adapter. [additional_target]", valueName: "names"))
+    @Option(name: .customLong("additional-target"), help: ArgumentHelp(
+        "Modules trained in full beside the adapter and saved in it, as PEFT's modules_to_save: embed_tokens, lm_head, norm (every norm: a name selects each module whose path ends with it), input_layernorm, … (GPT-2: wte, wpe, ln_1, ln_2, ln_f). Float32 copies, whatever --base-dtype. [additional_target]",
+        valueName: "names"))
     var additionalTarget: String?
 
     // MARK: Optimiser and schedule

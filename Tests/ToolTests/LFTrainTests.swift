@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 import Testing
 import TestSupport
 
@@ -176,6 +177,39 @@ import TestSupport
         #expect(repeated.status == 0, "\(repeated.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: again + "/adapter_model.safetensors"))
                 == Data(contentsOf: URL(fileURLWithPath: first + "/adapter_model.safetensors")))
+    }
+
+    // MARK: --additional-target
+
+    /// `--additional-target` trains the modules in full and saves them as PEFT's modules_to_save;
+    /// lf-eval applies the adapter; a name that selects no module is a usage error naming the
+    /// nearest names, before anything is written.
+    @Test func additionalTargetTrainsModulesThatLFEvalApplies() throws {
+        let shards = try Self.shards.get()
+        let root = try Fixtures.temporaryDirectory("lf-train-additional")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let output = root.appendingPathComponent("out")
+        let base = ["--model", Self.model, "--data", shards.train, "--max-steps", "3", "--micro-batch", "2", "--learning-rate", "1e-2"]
+        let r = try Tools.run("lf-train", base + ["-o", output.path, "--additional-target", "embed_tokens,norm", "--lora-target", "q_proj,v_proj"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("4 LoRA modules and 6 trained in full"), "\(r.stderr)")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("adapter_config.json"))) as? [String: Any]
+        #expect(config?["modules_to_save"] as? [String] == ["embed_tokens", "norm"])
+        let names = try SafetensorsFile(path: output.appendingPathComponent("adapter_model.safetensors").path).names
+        #expect(names.contains("base_model.model.model.embed_tokens.weight") && names.contains("base_model.model.model.norm.weight")
+                && names.contains("base_model.model.model.layers.0.input_layernorm.weight"), "\(names)")
+
+        let prompts = Data("{\"messages\":[{\"role\":\"user\",\"content\":\"Name a colour.\"}]}\n".utf8)
+        let args = ["generate", "-m", Self.model, "--max-new-tokens", "6", "--ignore-eos", "-q"]
+        let tuned = try Tools.run("lf-eval", args + ["--adapter", output.path], stdin: prompts)
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        #expect(tuned.stdout != (try Tools.run("lf-eval", args, stdin: prompts)).stdout, "the adapter changed no answer")
+
+        let bad = root.appendingPathComponent("bad")
+        let refused = try Tools.run("lf-train", base + ["-o", bad.path, "--additional-target", "embed_token"])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("\"embed_token\"") && refused.stderr.contains("nearest: embed_tokens"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: bad.path))
     }
 
     // MARK: Bad inputs

@@ -86,13 +86,15 @@ import TestSupport
 
     /// Settings under which a resumed run must equal the uninterrupted one.
     enum ResumeCase: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case adamw, accumulation, dropout, sgd
+        case adamw, accumulation, dropout, sgd, additionalTarget
 
         var testDescription: String { rawValue }
 
         func apply(_ c: inout TrainingConfiguration) {
             switch self {
             case .adamw: break
+            // Modules trained in full: their float32 copies (of bf16 base weights) and AdamW state.
+            case .additionalTarget: c.additionalTarget = ["embed_tokens", "lm_head", "norm"]; c.baseDtype = .bf16
             case .accumulation: c.perDeviceTrainBatchSize = 1; c.gradientAccumulationSteps = 3
             case .dropout: c.loraDropout = 0.2; c.gradientAccumulationSteps = 2
             case .sgd: c.optim = .sgd; c.learningRate = 0.5; c.weightDecay = 0.01
@@ -377,6 +379,36 @@ import TestSupport
         #expect((config["target_modules"] as? [String]) == ["q_proj", "v_proj"])
         #expect(try Self.file(second) != Self.file(first), "training the adapter further changed nothing")
         #expect(Set(try Self.floats(second.appendingPathComponent("adapter_model.safetensors").path).keys) == Set(saved.keys))
+    }
+
+    /// An adapter trained with modules in full continues with them (its modules_to_save), and a
+    /// run that asks for other modules than the adapter's is refused rather than ignored.
+    @Test func adapterContinuesItsModulesToSave() throws {
+        let root = try Fixtures.temporaryDirectory("lf-trainer-adapter-modules")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let first = root.appendingPathComponent("first"), second = root.appendingPathComponent("second")
+        try Self.train(try Self.config(first, steps: 3) { $0.additionalTarget = ["embed_tokens", "norm"] })
+        let saved = try Self.floats(first.appendingPathComponent("adapter_model.safetensors").path)
+        #expect(saved["base_model.model.model.embed_tokens.weight"]?.count == 512 * 64)
+        #expect(saved["base_model.model.model.layers.1.post_attention_layernorm.weight"]?.count == 64)
+        #expect((try Self.json(first, "adapter_config.json")["modules_to_save"] as? [String]) == ["embed_tokens", "norm"])
+
+        let trainer = try Trainer(config: try Self.config(second, steps: 2) { $0.adapter = first.path })
+        #expect(Set(trainer.adapter.parameters.map(\.name)) == Set(saved.keys))
+        for p in trainer.adapter.parameters {
+            #expect(Array(UnsafeBufferPointer(start: p.value, count: p.count)) == saved[p.name], "\(p.name) is not the saved adapter's")
+        }
+        try trainer.run()
+        let continued = try Self.floats(second.appendingPathComponent("adapter_model.safetensors").path)
+        #expect(continued["base_model.model.model.norm.weight"] != saved["base_model.model.model.norm.weight"], "the norm did not train")
+
+        let error = #expect(throws: LFError.self) {
+            _ = try Trainer(config: try Self.config(root.appendingPathComponent("third")) {
+                $0.adapter = first.path
+                $0.additionalTarget = ["lm_head"]
+            })
+        }
+        #expect(error?.message.contains("its modules_to_save") == true, "\(String(describing: error))")
     }
 
     // MARK: Outputs

@@ -2,7 +2,8 @@
 # Interoperability: an adapter lf-train wrote, loaded by PEFT (PeftModel.from_pretrained), must mean
 # the same thing there: the eval loss PEFT computes on the eval shards equals the one lf-train
 # reported (relative 1e-4), and greedy answers of PEFT (transformers generate) and lf-eval agree.
-# Trains SmolLM2 briefly on the bundled samples first.
+# Trains SmolLM2 briefly on the bundled samples first: plain LoRA, DoRA, rsLoRA, and LoRA with
+# modules trained in full (--additional-target embed_tokens,norm: PEFT's modules_to_save).
 #
 # usage: scripts/bench/peft_check.sh
 set -euo pipefail
@@ -24,8 +25,8 @@ rm -rf "$work" && mkdir -p "$work/shards"
 for split in train eval; do
   "$bin/lf-tokenize" pack --tokenizer "$model" "$work/sft/$split.jsonl" -o "$work/shards/$split" --quiet
 done
-for kind in "" "--use-dora" "--use-rslora"; do
-  out="$work/adapter${kind//-/_}"
+for kind in "" "--use-dora" "--use-rslora" "--additional-target=embed_tokens,norm"; do
+  out="$work/adapter${kind//[-=,]/_}"
   "$bin/lf-train" -m "$model" --data "$work/shards/train" --eval-data "$work/shards/eval" -o "$out" --lora-target all \
       --lora-rank 8 --learning-rate 2e-3 --max-steps 6 --micro-batch 4 --grad-accum 1 --eval-steps 6 --quiet $kind
   python3 - "$work/sft/eval.jsonl" > "$work/prompts.jsonl" <<'PY'
@@ -46,7 +47,8 @@ lf_answers = [json.loads(l)["completion"] for l in open(out + ".lf-answers.jsonl
 peft_answers = [tok.decode([i for i in ids if i not in (tok.eos_token_id, 2)], skip_special_tokens=True) for ids in peft["greedy_ids"]]
 same = sum(a.strip() == b.strip() or b.strip().startswith(a.strip()) and a.strip() != "" for a, b in zip(lf_answers, peft_answers))
 rel = abs(lf - peft["eval_loss"]) / peft["eval_loss"]
-print(f"{out}: eval loss lf {lf:.6f}, PEFT {peft['eval_loss']:.6f} (relative {rel:.2e}); greedy answers equal {same}/{len(lf_answers)}")
+saved = f"; {peft['modules_to_save']} modules_to_save loaded by PEFT" if peft["modules_to_save"] else ""
+print(f"{out}: eval loss lf {lf:.6f}, PEFT {peft['eval_loss']:.6f} (relative {rel:.2e}); greedy answers equal {same}/{len(lf_answers)}{saved}")
 sys.exit(0 if rel <= 1e-4 else 1)
 PY
 done

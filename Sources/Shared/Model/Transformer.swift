@@ -35,6 +35,9 @@ public final class DecoderBlock: @unchecked Sendable {
     public let up: Linear
     /// [C, I]
     public let down: Linear
+    /// Training only: where backprop adds the gradients of this layer's norms when they are
+    /// trained in full (`--additional-target`); empty when they are frozen.
+    var normGradients = BlockNormGradients()
 
     init(attentionNorm: Norm, qkv: Linear, qNorm: UnsafeMutablePointer<Float>?, kNorm: UnsafeMutablePointer<Float>?,
          output: Linear, mlpNorm: Norm, up: Linear, down: Linear) {
@@ -58,18 +61,23 @@ public final class TransformerModel: @unchecked Sendable {
     public let weightType: WeightFormat
     public let directory: String
     let arena: Arena
-    /// [V, C]
-    let tokenEmbedding: WeightMatrix
+    /// [V, C]; replaced by a float32 copy of its own when an adapter trains or replaces it in full.
+    var tokenEmbedding: WeightMatrix
     /// [P, C] (GPT-2)
     let positionEmbedding: UnsafeMutablePointer<Float>?
     public let blocks: [DecoderBlock]
     let finalNorm: Norm
-    /// [V, C]; shares the embedding's storage when tied.
-    public let lmHead: Linear
+    /// [V, C]; shares the embedding's storage when tied (until an adapter replaces one of them).
+    public internal(set) var lmHead: Linear
     let rotary: RotaryEmbedding?
     /// HF module path (`model.layers.0.self_attn.q_proj`) → where its rows live, for adapters.
     public let modules: [String: (linear: Linear, rowOffset: Int, rows: Int)]
     public internal(set) var adapter: AdapterConfig?
+    /// The modules the adapter trains or replaces in full (PEFT's modules_to_save), with their tensors.
+    public internal(set) var replacedModules: [ReplacedModule] = []
+    /// Training only: where backprop adds the gradients of the embeddings, LM head and final norm
+    /// when they are trained in full.
+    var headGradients = HeadGradients()
 
     let workspace = ForwardWorkspace()
 

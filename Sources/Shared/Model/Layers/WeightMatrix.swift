@@ -44,6 +44,15 @@ public enum WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// Whether two matrices read the same memory (a tied embedding and LM head).
+    func sharesStorage(with other: WeightMatrix) -> Bool {
+        switch (self, other) {
+        case (.f32(let a), .f32(let b)): a == b
+        case (.bf16(let a), .bf16(let b)): a == b
+        default: false  // the embedding and LM head are never block-quantised
+        }
+    }
+
     /// The float32 storage, when the matrix is held in float32 (no widening needed).
     var float32: UnsafeMutablePointer<Float>? {
         if case .f32(let w) = self { return w }

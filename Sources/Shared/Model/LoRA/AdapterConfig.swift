@@ -15,6 +15,7 @@ public struct AdapterConfig: Codable, Equatable, Sendable {
     public var bias: String
     public var baseModelNameOrPath: String?
     public var taskType: String?
+    /// Modules trained in full and saved whole beside the LoRA tensors (see ModulesToSave.swift).
     public var modulesToSave: [String]?
     public var rankPattern: [String: Int]
     public var alphaPattern: [String: Double]
@@ -107,9 +108,6 @@ public struct AdapterConfig: Codable, Equatable, Sendable {
         }
         if !config.rankPattern.isEmpty || !config.alphaPattern.isEmpty {
             throw LFError.input("per-module rank_pattern/alpha_pattern are not supported", file: path, field: "rank_pattern")
-        }
-        if let modules = config.modulesToSave, !modules.isEmpty {
-            throw LFError.input("modules_to_save (\(modules.joined(separator: ", "))) is not supported yet", file: path, field: "modules_to_save")
         }
         return config
     }

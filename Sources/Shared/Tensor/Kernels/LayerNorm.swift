@@ -48,3 +48,17 @@ func layerNormStatistics(_ x: UnsafePointer<Float>, C: Int, eps: Float) -> (mean
     variance /= Float(C)
     return (mean, 1 / (variance + eps).squareRoot())
 }
+
+/// Σ over rows of dy ⊙ x̂ and of dy: the gradients of a LayerNorm's weight and bias, added to
+/// `dWeight` and `dBias` (for the norms that `--additional-target` trains).
+public func layerNormParameterGradient(_ dWeight: UnsafeMutablePointer<Float>, _ dBias: UnsafeMutablePointer<Float>,
+                                       _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, C: Int, eps: Float) {
+    for r in 0..<rows {
+        let xr = x + r * C, dyr = dy + r * C
+        let (mean, rstd) = layerNormStatistics(xr, C: C, eps: eps)
+        for i in 0..<C {
+            dWeight[i] += dyr[i] * ((xr[i] - mean) * rstd)
+            dBias[i] += dyr[i]
+        }
+    }
+}

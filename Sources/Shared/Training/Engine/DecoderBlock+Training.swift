@@ -41,6 +41,7 @@ extension DecoderBlock {
         }
         up.backward(dy: b.dGateUp, x: b.normed, rows: N, dx: b.dNormed, tape: s.upTape, scratch: b.linear, passSeed: p.seed)
         mlpNorm.backward(b.dx, b.dNormed, s.middle, rows: N, C: C)
+        if let g = normGradients.mlp { mlpNorm.parameterGradient(g, b.dNormed, s.middle, rows: N, C: C) }
 
         // Attention: recompute the normed input and the roped q|k|v.
         attentionNorm.forward(b.normed, s.input, rows: N, C: C)
@@ -51,9 +52,12 @@ extension DecoderBlock {
                                  segments: p.segments, H: c.headCount, KV: c.kvHeadCount, hd: c.headDim,
                                  scale: attentionScale(c), window: c.slidingWindow)
         unprepareQKV(b.dqkv, raw: s.qkv, context: p, config: c)
-        qkv.backward(dy: b.dqkv, x: b.normed, rows: N, dx: needsInputGradient ? b.dNormed : nil, tape: s.qkvTape,
-                     scratch: b.linear, passSeed: p.seed)
+        // A trained attention norm needs the gradient at its output even when nothing below trains.
+        let attentionNormGradient = normGradients.attention
+        qkv.backward(dy: b.dqkv, x: b.normed, rows: N, dx: needsInputGradient || attentionNormGradient != nil ? b.dNormed : nil,
+                     tape: s.qkvTape, scratch: b.linear, passSeed: p.seed)
         if needsInputGradient { attentionNorm.backward(b.dx, b.dNormed, s.input, rows: N, C: C) }
+        if let g = attentionNormGradient { attentionNorm.parameterGradient(g, b.dNormed, s.input, rows: N, C: C) }
     }
 
     private func attentionScale(_ c: ModelConfig) -> Float { 1 / Float(c.headDim).squareRoot() }
@@ -93,7 +97,8 @@ extension DecoderBlock {
         }
     }
 
-    /// The gradient of `prepareQKV`, in place on `d` (the v part passes through).
+    /// The gradient of `prepareQKV`, in place on `d` (the v part passes through); with q/k norms
+    /// trained in full, their weights' gradients too.
     private func unprepareQKV(_ d: UnsafeMutablePointer<Float>, raw: UnsafePointer<Float>, context p: PassContext, config c: ModelConfig) {
         let (H, KV, hd) = (c.headCount, c.kvHeadCount, c.headDim)
         let Q = H * hd, stride = Q + 2 * KV * hd
@@ -101,6 +106,11 @@ extension DecoderBlock {
         let half = rotaryDim / 2
         let eps = Float(c.normEps)
         let jobs = p.rows >= 64 ? Parallel.coreCount : 1
+        // Trained q/k norms: each job sums its rows' weight gradients (q's hd, then k's) apart.
+        let (queryGradient, keyGradient) = (normGradients.query, normGradients.key)
+        let partial: UnsafeMutablePointer<Float>? = queryGradient != nil || keyGradient != nil ? .allocate(capacity: jobs * 2 * hd) : nil
+        partial?.initialize(repeating: 0, count: jobs * 2 * hd)
+        defer { partial?.deallocate() }
         SpinPool.shared.run(jobs: jobs) { job in
             let temp = UnsafeMutablePointer<Float>.allocate(capacity: Q)
             defer { temp.deallocate() }
@@ -112,12 +122,22 @@ extension DecoderBlock {
                 }
                 if let qNorm, let kNorm {
                     let q = raw + t * stride, k = q + Q
+                    if let partial {
+                        rmsNormWeightGradient(partial + job * 2 * hd, dq, q, rows: H, C: hd, eps: eps)
+                        rmsNormWeightGradient(partial + job * 2 * hd + hd, dk, k, rows: KV, C: hd, eps: eps)
+                    }
                     for (dv, v, w, heads) in [(dq, q, qNorm, H), (dk, k, kNorm, KV)] {
                         temp.update(repeating: 0, count: heads * hd)
                         rmsNormRowsBackward(temp, dv, v, w, rows: heads, C: hd, eps: eps)
                         dv.update(from: temp, count: heads * hd)
                     }
                 }
+            }
+        }
+        if let partial {
+            for job in 0..<jobs {
+                if let g = queryGradient { add(g, partial + job * 2 * hd, count: hd) }
+                if let g = keyGradient { add(g, partial + job * 2 * hd + hd, count: hd) }
             }
         }
     }

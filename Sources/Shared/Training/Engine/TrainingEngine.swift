@@ -1,8 +1,8 @@
 import Foundation
 
 /// Forward and backward passes of a model for training: micro-batches in, the summed token loss
-/// out, and the gradients of every trainable tensor (the LoRA slices that have `gradients`)
-/// accumulated. The frozen weights get no gradient, and no gradient is computed below the
+/// out, and the gradients of every trainable tensor (the LoRA slices that have `gradients`, and
+/// the modules trained in full: see FullModuleGradients.swift) accumulated. The frozen weights get no gradient, and no gradient is computed below the
 /// lowest layer that trains.
 ///
 /// The LM head and the loss run only at rows that have a target: with prompt masking most rows
@@ -94,14 +94,18 @@ public final class TrainingEngine: @unchecked Sendable {
                 let loss = head(batch, b, gradientScale: gradientScale, backward: backward)
                 guard backward else { return loss }
                 let lowest = lowestTrainingLayer()
+                // Embeddings trained in full need the gradient at layer 0's input.
+                let reachesEmbeddings = model.headGradients.reachesEmbeddings
                 for index in model.blocks.indices.reversed() where index >= lowest {
                     let block = model.blocks[index], saved = layers[index]
                     if checkpointing {
                         b.x.update(from: saved.input, count: N * C)
                         block.trainingForward(b, saved: saved, context: context, config: c)
                     }
-                    block.trainingBackward(b, saved: saved, context: context, config: c, needsInputGradient: index > lowest)
+                    block.trainingBackward(b, saved: saved, context: context, config: c,
+                                           needsInputGradient: index > lowest || reachesEmbeddings)
                 }
+                if reachesEmbeddings { embeddingBackward(batch, dx: b.dx) }
                 return loss
             }
         }
@@ -135,6 +139,10 @@ public final class TrainingEngine: @unchecked Sendable {
                 model.lmHead.addBias(logits, rows: n)
                 loss += crossEntropyWithGradient(logits, targets: t.baseAddress! + start, rows: n, V: V, gradientScale: gradientScale)
                 if backward { model.lmHead.inputGradient(logits, rows: n, into: dNormed + start * C, scratch: scratch) }
+                if backward, let dW = model.headGradients.lmHead {
+                    // An LM head trained in full: dW += dlogitsᵀ · normed (only rows with a target exist).
+                    BLAS.parallelGemm(transA: true, m: V, n: C, k: n, a: logits, b: normed + start * C, beta: 1, c: dW)
+                }
                 start += n
             }
         }
@@ -142,6 +150,7 @@ public final class TrainingEngine: @unchecked Sendable {
         // dL/dx at the target rows, scattered into the full (N, C) gradient.
         normed.update(repeating: 0, count: M * C)
         model.finalNorm.backward(normed, dNormed, xs, rows: M, C: C)
+        if let g = model.headGradients.finalNorm { model.finalNorm.parameterGradient(g, dNormed, xs, rows: M, C: C) }
         for (i, row) in rows.enumerated() { (b.dx + row * C).update(from: normed + i * C, count: C) }
         return loss
     }
@@ -158,10 +167,13 @@ public final class TrainingEngine: @unchecked Sendable {
         }
     }
 
-    /// The lowest layer with a trainable tensor: no gradient needs to flow below it.
+    /// The lowest layer with a trainable tensor (a LoRA slice, a norm trained in full): no gradient
+    /// needs to flow below it — unless the embeddings train, which puts it at 0.
     private func lowestTrainingLayer() -> Int {
-        model.blocks.firstIndex { block in
-            [block.qkv, block.output, block.up, block.down].contains { $0.adapters.contains { $0.gradients != nil } }
+        if model.headGradients.reachesEmbeddings { return 0 }
+        return model.blocks.firstIndex { block in
+            block.normGradients.any
+                || [block.qkv, block.output, block.up, block.down].contains { $0.adapters.contains { $0.gradients != nil } }
         } ?? model.blocks.count
     }
 

@@ -12,9 +12,12 @@ extension TrainableAdapter {
         public var rslora: Bool
         public var dora: Bool
         public var seed: UInt64
+        /// Modules trained in full beside the LoRA tensors, named as PEFT's modules_to_save
+        /// (`embed_tokens`, `lm_head`, `norm`: every module whose path ends with a name).
+        public var modulesToSave: [String]
 
         public init(targets: [String], rank: Int = 8, alpha: Double = 16, dropout: Double = 0, rslora: Bool = false,
-                    dora: Bool = false, seed: UInt64 = 42) {
+                    dora: Bool = false, seed: UInt64 = 42, modulesToSave: [String] = []) {
             self.targets = targets
             self.rank = rank
             self.alpha = alpha
@@ -22,11 +25,13 @@ extension TrainableAdapter {
             self.rslora = rslora
             self.dora = dora
             self.seed = seed
+            self.modulesToSave = modulesToSave
         }
     }
 
     /// A fresh adapter as PEFT initialises one: A Kaiming-uniform (a = √5, i.e. U(±1/√in)) from
-    /// `seed`, B zero, DoRA's m = ‖W‖ per row.
+    /// `seed`, B zero, DoRA's m = ‖W‖ per row; the modules to save start as float32 copies of the
+    /// base's.
     public static func create(on model: TransformerModel, _ settings: Settings) throws -> TrainableAdapter {
         guard model.adapter == nil else { throw LFError.usage("the model already has an adapter attached") }
         guard settings.rank > 0 else { throw LFError.usage("--lora-rank must be positive") }
@@ -36,10 +41,14 @@ extension TrainableAdapter {
                                 hint: "use --lora-dropout 0 with --use-dora (PEFT's DoRA then takes its exact path)")
         }
         let modules = try resolveTargets(settings.targets, in: model)
-        let config = AdapterConfig(r: settings.rank, loraAlpha: settings.alpha,
+        let saveNames = listNames(settings.modulesToSave)
+        let (saved, unmatched) = try model.matchModulesToSave(saveNames)
+        if let name = unmatched.first { throw model.unmatchedModuleError(name) }
+        var config = AdapterConfig(r: settings.rank, loraAlpha: settings.alpha,
                                    targetModules: Array(Set(modules.map { $0.split(separator: ".").last.map(String.init) ?? $0 })),
                                    loraDropout: settings.dropout, useRslora: settings.rslora, useDora: settings.dora,
                                    fanInFanOut: model.config.architecture == .gpt2, baseModelNameOrPath: model.directory)
+        config.modulesToSave = saveNames.isEmpty ? nil : saveNames
         // The slices belong to the model (attached to its layers), so their memory lives with it.
         let arena = model.arena
         var rng = SplitMix64(seed: settings.seed)
@@ -67,12 +76,20 @@ extension TrainableAdapter {
             slices.append((target.linear, slice))
         }
         for (linear, slice) in slices { linear.adapters.append(slice) }
+        model.replacedModules = saved.map { model.ownTensors(of: $0.module, path: $0.path, keyPrefix: TransformerModel.peftPrefix + $0.path + ".") }
         model.adapter = config
-        return TrainableAdapter(model: model, config: config, slices: slices)
+        return TrainableAdapter(model: model, config: config, slices: slices, fullModules: model.replacedModules)
     }
 
-    /// Continues training an existing PEFT adapter (made by lf or by PEFT); `dropout` overrides the
-    /// adapter's own lora_dropout when given.
+    /// Names from a list whose items may themselves be comma lists, trimmed, without repeats.
+    private static func listNames(_ items: [String]) -> [String] {
+        var seen = Set<String>()
+        return items.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            .filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+
+    /// Continues training an existing PEFT adapter (made by lf or by PEFT), with the modules its
+    /// modules_to_save selects; `dropout` overrides the adapter's own lora_dropout when given.
     public static func load(on model: TransformerModel, directory: String, dropout: Double? = nil) throws -> TrainableAdapter {
         try model.attachAdapter(directory: directory)
         guard var config = model.adapter else { throw LFError("the adapter did not attach", at: SourceLocation(file: directory)) }
@@ -88,8 +105,7 @@ extension TrainableAdapter {
                 slices.append((target.linear, slice))
             }
         }
-        let adapter = TrainableAdapter(model: model, config: config, slices: slices)
-        return adapter
+        return TrainableAdapter(model: model, config: config, slices: slices, fullModules: model.replacedModules)
     }
 
     /// The module paths `targets` select, in the model's order; unknown names are an error that

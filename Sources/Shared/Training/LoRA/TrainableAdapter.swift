@@ -2,18 +2,23 @@ import Foundation
 
 /// A LoRA adapter being trained: slices attached to the model's linear layers whose A, B (and
 /// DoRA's magnitude) are `TrainableParameter`s named as PEFT saves them, so optimiser state,
-/// checkpoints and adapter_model.safetensors share one set of keys.
+/// checkpoints and adapter_model.safetensors share one set of keys; and the modules trained in
+/// full beside them (PEFT's modules_to_save), whose float32 tensors are parameters too.
 public final class TrainableAdapter: @unchecked Sendable {
     public private(set) var config: AdapterConfig
-    /// In the model's order: layer by layer, each slice's A, B (and magnitude).
+    /// In the model's order: layer by layer, each slice's A, B (and magnitude); then the tensors of
+    /// the modules trained in full.
     public let parameters: [TrainableParameter]
     let slices: [(linear: Linear, slice: LoRASlice)]
+    /// The modules trained in full, in the model's order.
+    public let fullModules: [ReplacedModule]
     /// Holds the memory of the slices (its arena) as long as the parameters point into it.
     private let model: TransformerModel
 
-    init(model: TransformerModel, config: AdapterConfig, slices: [(linear: Linear, slice: LoRASlice)]) {
+    init(model: TransformerModel, config: AdapterConfig, slices: [(linear: Linear, slice: LoRASlice)], fullModules: [ReplacedModule]) {
         self.config = config
         self.slices = slices
+        self.fullModules = fullModules
         self.model = model
         let arena = model.arena
         // The A matrices of the slices on one layer (q, k, v on a fused q|k|v projection; gate and
@@ -45,8 +50,19 @@ public final class TrainableAdapter: @unchecked Sendable {
             }
             l.gradients = gradients
         }
+        for module in fullModules {
+            // HF's Trainer decays no norm and no bias.
+            let tensors = module.tensors.map { t in
+                TrainableParameter(name: t.key, shape: t.shape, value: t.value, decays: !module.module.isNorm && !t.key.hasSuffix(".bias"))
+            }
+            parameters += tensors
+            model.setGradients(of: module.module, tensors.map(\.gradient))
+        }
         self.parameters = parameters
     }
+
+    /// The number of LoRA-adapted modules (a fused q|k|v counts q, k and v).
+    public var loraModuleCount: Int { slices.count }
 
     private static func uniqueLinears(_ slices: [(linear: Linear, slice: LoRASlice)]) -> [Linear] {
         var seen = Set<ObjectIdentifier>()
@@ -106,7 +122,7 @@ extension AdapterConfig {
             "lora_dropout": loraDropout, "target_modules": targetModules.sorted(), "use_rslora": useRslora,
             "use_dora": useDora, "fan_in_fan_out": fanInFanOut, "bias": bias, "inference_mode": true,
             "init_lora_weights": true, "rank_pattern": [String: Int](), "alpha_pattern": [String: Double](),
-            "modules_to_save": NSNull(), "layers_to_transform": NSNull(), "layers_pattern": NSNull(),
+            "modules_to_save": modulesToSave.map { $0 as Any } ?? NSNull(), "layers_to_transform": NSNull(), "layers_pattern": NSNull(),
             "base_model_name_or_path": baseModelNameOrPath.map { $0 as Any } ?? NSNull(), "revision": NSNull(),
         ]
         if loraAlpha == loraAlpha.rounded() { object["lora_alpha"] = Int(loraAlpha) }

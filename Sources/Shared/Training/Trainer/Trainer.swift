@@ -47,10 +47,20 @@ public final class Trainer: @unchecked Sendable {
             // The adapter's own lora_dropout, unless the run asks for dropout.
             adapter = try TrainableAdapter.load(on: model, directory: adapterDirectory,
                                                 dropout: config.loraDropout > 0 ? config.loraDropout : nil)
+            // The adapter's modules_to_save decide what trains in full; a different ask is not ignored.
+            let own = adapter.config.modulesToSave ?? []
+            if !config.additionalTarget.isEmpty, Set(config.additionalTarget) != Set(own) {
+                throw LFError("the adapter trains \(own.isEmpty ? "no module" : own.joined(separator: ", ")) in full (its modules_to_save), "
+                              + "but --additional-target asks for \(config.additionalTarget.joined(separator: ", "))",
+                              at: SourceLocation(file: adapterDirectory),
+                              hint: "continuing an adapter keeps its modules_to_save; drop --additional-target, or start a new adapter",
+                              status: .usage)
+            }
         } else {
             adapter = try TrainableAdapter.create(on: model, .init(
                 targets: config.loraTarget, rank: config.loraRank, alpha: config.loraAlpha, dropout: config.loraDropout,
-                rslora: config.useRslora, dora: config.useDora, seed: UInt64(bitPattern: Int64(config.seed))))
+                rslora: config.useRslora, dora: config.useDora, seed: UInt64(bitPattern: Int64(config.seed)),
+                modulesToSave: config.additionalTarget))
         }
         engine = TrainingEngine(model: model, checkpointing: config.gradCheckpoint)
         switch config.optim {
@@ -76,7 +86,9 @@ public final class Trainer: @unchecked Sendable {
     public var summary: String {
         let c = model.config
         return "\(c.architecture.rawValue) model (\(c.layerCount) layers, hidden \(c.hiddenSize)), "
-            + "\(adapter.parameters.count / (config.useDora ? 3 : 2)) LoRA modules, \(adapter.parameterCount) trainable values; "
+            + "\(adapter.loraModuleCount) LoRA modules"
+            + (adapter.fullModules.isEmpty ? "" : " and \(adapter.fullModules.count) trained in full")
+            + ", \(adapter.parameterCount) trainable values; "
             + "\(train.sequenceCount) sequences, \(plan.sequencesPerStep) per step, \(totalSteps) steps"
     }
 }
