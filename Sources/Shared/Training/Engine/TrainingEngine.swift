@@ -2,8 +2,8 @@ import Foundation
 
 /// Forward and backward passes of a model for training: micro-batches in, the summed token loss
 /// out, and the gradients of every trainable tensor (the LoRA slices that have `gradients`, and
-/// the modules trained in full: see FullModuleGradients.swift) accumulated. The frozen weights get no gradient, and no gradient is computed below the
-/// lowest layer that trains.
+/// the modules trained in full: see FullModuleGradients.swift) accumulated. The frozen weights
+/// get no gradient, and no gradient is computed below the lowest layer that trains.
 ///
 /// The LM head and the loss run only at rows that have a target: with prompt masking most rows
 /// of instruction data need neither.
