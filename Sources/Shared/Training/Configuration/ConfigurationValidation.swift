@@ -20,7 +20,7 @@ public struct TrainingEngineSupport: Sendable, Equatable {
 
     /// The engine as built today.
     public static let current = TrainingEngineSupport(
-        dora: true, doraWithDropout: false, additionalTarget: true, baseDtypes: [.f32, .bf16, .q8, .q4])
+        dora: true, doraWithDropout: true, additionalTarget: true, baseDtypes: [.f32, .bf16, .q8, .q4])
 
     /// Everything on (for tests of the configuration alone).
     public static let everything = TrainingEngineSupport(

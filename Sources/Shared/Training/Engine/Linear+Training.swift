@@ -17,16 +17,38 @@ extension Linear {
         var offset = 0
         for (index, l) in adapters.enumerated() {
             let t: UnsafePointer<Float>, ldt: Int
+            var input = x
             if let stacked, let saved = tape.t {
                 (t, ldt) = (UnsafePointer(saved + offset), stacked.rank)
             } else {
-                let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
+                input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
                 let own = scratch.t.reserve(rows * l.rank)
                 BLAS.parallelGemm(transB: true, m: rows, n: l.rank, k: l.inFeatures, a: input, b: l.a, c: own)
                 (t, ldt) = (UnsafePointer(own), l.rank)
             }
             offset += l.rank
             let block = y + l.rowOffset
+            if let d = l.doraScale, doraDropout(l, scratch) {
+                // PEFT's DoRA under dropout: y = Wx + (d − 1) ⊙ W·x̃ + d ⊙ s·BA·x̃ (x̃ the dropped
+                // input); the magnitude multiplies pre = W·x̃ + s·BA·x̃.
+                let pre = tape.buffer(index, count: rows * l.rows)
+                withWeightRows(l.rowOffset, l.rows, scratch: scratch.weights) { w in
+                    BLAS.parallelGemm(transB: true, m: rows, n: l.rows, k: inFeatures, a: input, b: w, c: pre)
+                }
+                for r in 0..<rows {
+                    let yr = block + r * O, pr = pre + r * l.rows
+                    for o in 0..<l.rows { yr[o] += (d[o] - 1) * pr[o] }
+                }
+                BLAS.parallelGemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, lda: ldt, b: l.b, beta: 1, c: pre)
+                // d ⊙ (s·t·Bᵀ) = s·t·(d ⊙ B)ᵀ: B's rows scaled by d.
+                let scaledB = scratch.scaled.reserve(l.rows * l.rank)
+                for o in 0..<l.rows {
+                    for j in 0..<l.rank { scaledB[o * l.rank + j] = d[o] * l.b[o * l.rank + j] }
+                }
+                BLAS.parallelGemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, lda: ldt, b: scaledB, beta: 1,
+                                  c: block, ldc: O)
+                continue
+            }
             BLAS.parallelGemm(transB: true, m: rows, n: l.rows, k: l.rank, alpha: l.scale, a: t, lda: ldt, b: l.b, beta: 1, c: block, ldc: O)
             if let d = l.doraScale {
                 let pre = tape.buffer(index, count: rows * l.rows)
@@ -59,12 +81,36 @@ extension Linear {
                     for o in 0..<l.rows { dm[o] += dyr[o] * pr[o] / norm[o] }
                 }
             }
+            // Under dropout the base product sees dy itself: scaled below, after it.
+            if doraDropout(l, scratch) { continue }
             for r in 0..<rows {
                 let dyr = block + r * O
                 for o in 0..<l.rows { dyr[o] *= d[o] }
             }
         }
         if let dx { inputGradient(dy, rows: rows, into: dx, scratch: scratch.weights) }
+        // DoRA under dropout: dx += ((d − 1) ⊙ dy)·W_slice ⊙ mask; the LoRA path then sees d ⊙ dy.
+        for l in adapters where l.doraScale != nil && doraDropout(l, scratch) {
+            let d = l.doraScale!, block = dy + l.rowOffset
+            if let dx {
+                _ = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)  // the slice's mask
+                let e = scratch.scaled.reserve(rows * l.rows)
+                for r in 0..<rows {
+                    let dyr = block + r * O, er = e + r * l.rows
+                    for o in 0..<l.rows { er[o] = (d[o] - 1) * dyr[o] }
+                }
+                let through = scratch.dropped.reserve(rows * I)
+                withWeightRows(l.rowOffset, l.rows, scratch: scratch.weights) { w in
+                    BLAS.parallelGemm(m: rows, n: I, k: l.rows, a: e, b: w, c: through)
+                }
+                let mask = scratch.mask.pointer
+                for i in 0..<(rows * I) { dx[i] += through[i] * mask[i] }
+            }
+            for r in 0..<rows {
+                let dyr = block + r * O
+                for o in 0..<l.rows { dyr[o] *= d[o] }
+            }
+        }
         if let stacked = dropoutActive(scratch) ? nil : stackedA, let dA = stacked.gradients {
             // Every slice at once: t (saved, or recomputed), dB and dt per slice, then
             // dA (Σr, in) += dtᵀ x and dx += dt · A in one product each.
@@ -133,6 +179,23 @@ extension Linear {
             rank += l.rank
         }
         return (first.a, first.gradients?.a, rank)
+    }
+
+    /// Whether slice `l` takes PEFT's DoRA-with-dropout path in this pass.
+    private func doraDropout(_ l: LoRASlice, _ scratch: LinearScratch) -> Bool {
+        l.doraScale != nil && l.dropout > 0 && scratch.dropoutEnabled
+    }
+
+    /// Runs `body` with rows [o, o + n) of W as float32 (widened into `scratch` when stored
+    /// narrower).
+    private func withWeightRows(_ o: Int, _ n: Int, scratch: ScratchBuffer, _ body: (UnsafePointer<Float>) -> Void) {
+        if let w = weight.float32 {
+            body(w + o * inFeatures)
+        } else {
+            let wide = scratch.reserve(n * inFeatures)
+            weight.widenRows(o, n, cols: inFeatures, into: wide)
+            body(wide)
+        }
     }
 
     /// Dropout gives each slice its own input, so their products cannot be stacked.

@@ -46,6 +46,8 @@ final class LinearScratch: @unchecked Sendable {
     let t = ScratchBuffer(), dt = ScratchBuffer()
     /// Dropout: the mask and the dropped input (rows, in).
     let mask = ScratchBuffer(), dropped = ScratchBuffer()
+    /// DoRA under dropout: B scaled by the magnitude, (d − 1) ⊙ dy.
+    let scaled = ScratchBuffer()
     /// Off for evaluation passes (dropout only applies in training).
     var dropoutEnabled = true
 }

@@ -36,10 +36,6 @@ extension TrainableAdapter {
         guard model.adapter == nil else { throw LFError.usage("the model already has an adapter attached") }
         guard settings.rank > 0 else { throw LFError.usage("--lora-rank must be positive") }
         guard settings.dropout >= 0, settings.dropout < 1 else { throw LFError.usage("--lora-dropout must be in [0, 1)") }
-        if settings.dora, settings.dropout > 0 {
-            throw LFError.usage("DoRA with LoRA dropout is not supported yet",
-                                hint: "use --lora-dropout 0 with --use-dora (PEFT's DoRA then takes its exact path)")
-        }
         let modules = try resolveTargets(settings.targets, in: model)
         let saveNames = listNames(settings.modulesToSave)
         let (saved, unmatched) = try model.matchModulesToSave(saveNames)
@@ -94,9 +90,6 @@ extension TrainableAdapter {
         try model.attachAdapter(directory: directory)
         guard var config = model.adapter else { throw LFError("the adapter did not attach", at: SourceLocation(file: directory)) }
         if let dropout { config.loraDropout = dropout }
-        if config.useDora, config.loraDropout > 0 {
-            throw LFError.usage("DoRA with LoRA dropout is not supported yet", hint: "continue with --lora-dropout 0")
-        }
         var slices: [(linear: Linear, slice: LoRASlice)] = []
         for name in model.modules.keys.sorted(by: TransformerModel.moduleOrder) {
             let target = model.modules[name]!
