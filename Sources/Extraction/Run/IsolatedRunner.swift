@@ -59,8 +59,12 @@ public struct IsolatedRunner: Sendable {
         }
         let stdout = Box(), stderr = Box(), state = Box()
         let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { stdout.data = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { stderr.data = err.fileHandleForReading.readDataToEndOfFile() }
+        // Queues of their own (which dispatch gives threads beyond the cores'): the readers block
+        // for the child's whole life, and on the shared global queue, with other children's
+        // readers blocked too, the killer below waited its turn — a 0.5 s timeout fired after 25 s
+        // under a loaded test run.
+        DispatchQueue(label: "lf.isolated.stdout").async(group: group) { stdout.data = out.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue(label: "lf.isolated.stderr").async(group: group) { stderr.data = err.fileHandleForReading.readDataToEndOfFile() }
         let pid = process.processIdentifier
         var killer: DispatchWorkItem?
         if let timeout {
@@ -69,7 +73,7 @@ public struct IsolatedRunner: Sendable {
                 kill(pid, SIGKILL)
             }
             killer = item
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: item)
+            DispatchQueue(label: "lf.isolated.timeout").asyncAfter(deadline: .now() + timeout, execute: item)
         }
         process.waitUntilExit()
         killer?.cancel()
