@@ -84,19 +84,35 @@ public final class Linear: @unchecked Sendable {
         let (O, I) = (outFeatures, inFeatures)
         if rows == 1 {
             weight.matVec(y, x, rows: O, cols: I)
-        } else if let w = weight.float32 {
-            BLAS.parallelGemm(transB: true, m: rows, n: O, k: I, a: x, b: w, c: y)
+            return
+        }
+        forEachWeightBlock(scratch: scratch) { o, n, w in
+            BLAS.parallelGemm(transB: true, m: rows, n: n, k: I, a: x, b: w, c: y + o, ldc: O)
+        }
+    }
+
+    /// Runs `body(o, n, w)` over blocks of W's output rows [o, o + n) as float32: all of W at once
+    /// when it is stored so, else `widenBlockRows` rows at a time widened into `scratch` (the
+    /// float32 copy stays small).
+    func forEachWeightBlock(scratch: ScratchBuffer, _ body: (_ o: Int, _ n: Int, _ w: UnsafePointer<Float>) -> Void) {
+        let block = weight.float32 != nil ? outFeatures : widenBlockRows
+        var o = 0
+        while o < outFeatures {
+            let n = min(block, outFeatures - o)
+            withWeightRows(o, n, scratch: scratch) { body(o, n, $0) }
+            o += n
+        }
+    }
+
+    /// Runs `body` with rows [o, o + n) of W as float32 (widened into `scratch` when stored
+    /// narrower).
+    func withWeightRows(_ o: Int, _ n: Int, scratch: ScratchBuffer, _ body: (UnsafePointer<Float>) -> Void) {
+        if let w = weight.float32 {
+            body(w + o * inFeatures)
         } else {
-            // Widen a block of output rows at a time and multiply: the float32 copy stays small.
-            let block = widenBlockRows
-            let wide = scratch.reserve(block * I)
-            var o = 0
-            while o < O {
-                let n = min(block, O - o)
-                weight.widenRows(o, n, cols: I, into: wide)
-                BLAS.parallelGemm(transB: true, m: rows, n: n, k: I, a: x, b: wide, c: y + o, ldc: O)
-                o += n
-            }
+            let wide = scratch.reserve(n * inFeatures)
+            weight.widenRows(o, n, cols: inFeatures, into: wide)
+            body(wide)
         }
     }
 

@@ -186,18 +186,6 @@ extension Linear {
         l.doraScale != nil && l.dropout > 0 && scratch.dropoutEnabled
     }
 
-    /// Runs `body` with rows [o, o + n) of W as float32 (widened into `scratch` when stored
-    /// narrower).
-    private func withWeightRows(_ o: Int, _ n: Int, scratch: ScratchBuffer, _ body: (UnsafePointer<Float>) -> Void) {
-        if let w = weight.float32 {
-            body(w + o * inFeatures)
-        } else {
-            let wide = scratch.reserve(n * inFeatures)
-            weight.widenRows(o, n, cols: inFeatures, into: wide)
-            body(wide)
-        }
-    }
-
     /// Dropout gives each slice its own input, so their products cannot be stacked.
     private func dropoutActive(_ scratch: LinearScratch) -> Bool {
         scratch.dropoutEnabled && adapters.contains { $0.dropout > 0 }
@@ -206,18 +194,8 @@ extension Linear {
     /// dx = dy · W (rows, in), widening W block by block when it is not float32.
     func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
         let (O, I) = (outFeatures, inFeatures)
-        if let w = weight.float32 {
-            BLAS.parallelGemm(m: rows, n: I, k: O, a: dy, b: w, c: dx)
-            return
-        }
-        let block = widenBlockRows
-        let wide = scratch.reserve(block * I)
-        var o = 0
-        while o < O {
-            let n = min(block, O - o)
-            weight.widenRows(o, n, cols: I, into: wide)
-            BLAS.parallelGemm(m: rows, n: I, k: n, a: dy + o, lda: O, b: wide, beta: o == 0 ? 0 : 1, c: dx)
-            o += n
+        forEachWeightBlock(scratch: scratch) { o, n, w in
+            BLAS.parallelGemm(m: rows, n: I, k: n, a: dy + o, lda: O, b: w, beta: o == 0 ? 0 : 1, c: dx)
         }
     }
 
