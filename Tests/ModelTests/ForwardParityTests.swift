@@ -19,17 +19,7 @@ import TestSupport
         return (0..<(ids.count / T)).map { r in ids[(r * T)..<((r + 1) * T)].map { Int32($0) } }
     }
 
-    /// Logits (T, V) of each row, one forward pass per row.
-    static func logits(_ model: TransformerModel, _ rows: [[Int32]]) throws -> [Float] {
-        var out: [Float] = []
-        for row in rows {
-            var logits = [Float](repeating: 0, count: row.count * model.config.vocabSize)
-            let cache = model.makeCache(capacity: row.count)
-            try logits.withUnsafeMutableBufferPointer { try model.forward(row, cache: cache, logits: .all, into: $0.baseAddress) }
-            out += logits
-        }
-        return out
-    }
+    static func logits(_ model: TransformerModel, _ rows: [[Int32]]) throws -> [Float] { try model.fullLogits(rows) }
 
     @Test(arguments: models)
     func logitsMatchTransformers(model name: String) throws {

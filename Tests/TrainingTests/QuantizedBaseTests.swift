@@ -12,17 +12,7 @@ import TestSupport
 @Suite struct QuantizedBaseTests {
     static let models = ["llama", "gpt2", "qwen3", "phi3"]
 
-    /// Logits (rows × T, V) with one full forward pass per row.
-    static func logits(_ model: TransformerModel, _ rows: [[Int32]]) throws -> [Float] {
-        var out: [Float] = []
-        for row in rows {
-            var logits = [Float](repeating: 0, count: row.count * model.config.vocabSize)
-            let cache = model.makeCache(capacity: row.count)
-            try logits.withUnsafeMutableBufferPointer { try model.forward(row, cache: cache, logits: .all, into: $0.baseAddress) }
-            out += logits
-        }
-        return out
-    }
+    static func logits(_ model: TransformerModel, _ rows: [[Int32]]) throws -> [Float] { try model.fullLogits(rows) }
 
     /// ‖a − b‖ / ‖b‖ and max |a − b| / RMS(b).
     static func errors(_ a: [Float], _ b: [Float]) -> (rms: Double, max: Double) {
