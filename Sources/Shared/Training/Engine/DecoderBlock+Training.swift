@@ -6,19 +6,19 @@ extension DecoderBlock {
     func trainingForward(_ b: PassBuffers, saved s: LayerActivations, context p: PassContext, config c: ModelConfig) {
         let N = p.rows, C = c.hiddenSize
         s.input.update(from: b.x, count: N * C)
-        attentionNorm.forward(b.normed, b.x, rows: N, C: C)
-        qkv.trainingForward(b.normed, rows: N, into: s.qkv, tape: s.qkvTape, scratch: b.linear, passSeed: p.seed)
-        prepareQKV(s.qkv, into: b.qkvRoped, context: p, config: c)
-        segmentAttentionForward(s.attention, lse: s.logSumExp, qkv: b.qkvRoped, segments: p.segments, H: c.headCount,
+        attentionNorm.forward(s.attentionNormed, b.x, rows: N, C: C)
+        qkv.trainingForward(s.attentionNormed, rows: N, into: s.qkv, tape: s.qkvTape, scratch: b.linear, passSeed: p.seed)
+        prepareQKV(s.qkv, into: s.roped, context: p, config: c)
+        segmentAttentionForward(s.attention, lse: s.logSumExp, qkv: s.roped, segments: p.segments, H: c.headCount,
                                 KV: c.kvHeadCount, hd: c.headDim, scale: attentionScale(c), window: c.slidingWindow)
         output.trainingForward(s.attention, rows: N, into: b.projected, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
         add(b.x, b.projected, count: N * C)
         s.middle.update(from: b.x, count: N * C)
 
-        mlpNorm.forward(b.normed, b.x, rows: N, C: C)
-        up.trainingForward(b.normed, rows: N, into: s.gateUp, tape: s.upTape, scratch: b.linear, passSeed: p.seed)
-        activate(s.gateUp, into: b.activation, rows: N, config: c)
-        down.trainingForward(b.activation, rows: N, into: b.projected, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
+        mlpNorm.forward(s.mlpNormed, b.x, rows: N, C: C)
+        up.trainingForward(s.mlpNormed, rows: N, into: s.gateUp, tape: s.upTape, scratch: b.linear, passSeed: p.seed)
+        activate(s.gateUp, into: s.activation, rows: N, config: c)
+        down.trainingForward(s.activation, rows: N, into: b.projected, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
         add(b.x, b.projected, count: N * C)
     }
 
@@ -29,32 +29,28 @@ extension DecoderBlock {
                           needsInputGradient: Bool) {
         let N = p.rows, C = c.hiddenSize, I = c.intermediateSize
 
-        // MLP: recompute its normed input and activation.
-        mlpNorm.forward(b.normed, s.middle, rows: N, C: C)
-        activate(s.gateUp, into: b.activation, rows: N, config: c)
+        // MLP
         b.dTemp.update(from: b.dx, count: N * C)
-        down.backward(dy: b.dTemp, x: b.activation, rows: N, dx: b.dActivation, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
+        down.backward(dy: b.dTemp, x: s.activation, rows: N, dx: b.dActivation, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
         if c.gatedMLP {
             Activations.gatedBackward(c.activation, b.dGateUp, b.dActivation, s.gateUp, rows: N, intermediate: I)
         } else {
             Activations.backward(c.activation, b.dGateUp, b.dActivation, s.gateUp, count: N * I)
         }
-        up.backward(dy: b.dGateUp, x: b.normed, rows: N, dx: b.dNormed, tape: s.upTape, scratch: b.linear, passSeed: p.seed)
+        up.backward(dy: b.dGateUp, x: s.mlpNormed, rows: N, dx: b.dNormed, tape: s.upTape, scratch: b.linear, passSeed: p.seed)
         mlpNorm.backward(b.dx, b.dNormed, s.middle, rows: N, C: C)
         if let g = normGradients.mlp { mlpNorm.parameterGradient(g, b.dNormed, s.middle, rows: N, C: C) }
 
-        // Attention: recompute the normed input and the roped q|k|v.
-        attentionNorm.forward(b.normed, s.input, rows: N, C: C)
-        prepareQKV(s.qkv, into: b.qkvRoped, context: p, config: c)
+        // Attention
         b.dTemp.update(from: b.dx, count: N * C)
         output.backward(dy: b.dTemp, x: s.attention, rows: N, dx: b.dAttention, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
-        segmentAttentionBackward(b.dqkv, dOut: b.dAttention, out: s.attention, lse: s.logSumExp, qkv: b.qkvRoped,
+        segmentAttentionBackward(b.dqkv, dOut: b.dAttention, out: s.attention, lse: s.logSumExp, qkv: s.roped,
                                  segments: p.segments, H: c.headCount, KV: c.kvHeadCount, hd: c.headDim,
                                  scale: attentionScale(c), window: c.slidingWindow)
         unprepareQKV(b.dqkv, raw: s.qkv, context: p, config: c)
         // A trained attention norm needs the gradient at its output even when nothing below trains.
         let attentionNormGradient = normGradients.attention
-        qkv.backward(dy: b.dqkv, x: b.normed, rows: N, dx: needsInputGradient || attentionNormGradient != nil ? b.dNormed : nil,
+        qkv.backward(dy: b.dqkv, x: s.attentionNormed, rows: N, dx: needsInputGradient || attentionNormGradient != nil ? b.dNormed : nil,
                      tape: s.qkvTape, scratch: b.linear, passSeed: p.seed)
         if needsInputGradient { attentionNorm.backward(b.dx, b.dNormed, s.input, rows: N, C: C) }
         if let g = attentionNormGradient { attentionNorm.parameterGradient(g, b.dNormed, s.input, rows: N, C: C) }
