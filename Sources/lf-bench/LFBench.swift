@@ -7,6 +7,7 @@ import Shared
 ///
 ///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
 ///   lf-bench sgemm M N K [NT|NN|TN]  GFLOP/s of BLAS.gemm and BLAS.parallelGemm (op(A), op(B))
+///   lf-bench narrow                  GFLOP/s of LoRA's dt and dB products: NarrowGemm and OpenBLAS
 ///   lf-bench quant [ROWS COLS]       GB/s of q8/q4 dequantisation (and bf16 widening) and matvec
 ///   lf-bench quant-error MODEL       RMS relative error of q8/q4 on a model's matrices
 ///   lf-bench loss MODEL TEXT [--base-dtype F]   mean token loss of a text file in 512-token rows
@@ -28,6 +29,8 @@ enum LFBench {
             let k = args.count > 3 ? Int(args[3]) ?? 576 : 576
             let flags = args.count > 4 ? args[4] : "NT"
             sgemm(m: m, n: n, k: k, transA: flags.first == "T", transB: flags.last == "T")
+        case "narrow":
+            narrow()
         case "quant":
             let rows = args.count > 2 ? Int(args[1]) ?? 8192 : 8192
             let cols = args.count > 2 ? Int(args[2]) ?? 2048 : 2048
@@ -45,7 +48,7 @@ enum LFBench {
                           checkpointing: args.contains("--grad-checkpoint"), format: try baseFormat(args))
             }
         default:
-            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K | quant [ROWS COLS] | quant-error MODEL | "
+            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K | narrow | quant [ROWS COLS] | quant-error MODEL | "
                   + "loss MODEL TEXT [--base-dtype f32|bf16|q8|q4] | "
                   + "train MODEL [SEQ BATCH STEPS] [--grad-checkpoint] [--base-dtype f32|bf16|q8|q4]")
             exit(2)
@@ -118,6 +121,27 @@ enum LFBench {
         let split = BLAS.singleThreaded { time(runs: 7) { BLAS.parallelGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, c: c) } }
         print(String(format: "sgemm %d x %d x %d (%@%@): %.1f GFLOP/s (OpenBLAS, %d threads), %.1f GFLOP/s (split over %d cores)", m, n, k,
                      transA ? "T" : "N", transB ? "T" : "N", flops / openBLAS / 1e9, threads, flops / split / 1e9, Parallel.coreCount))
+    }
+
+    /// LoRA's narrow backward products on SmolLM2's q|k|v shapes: NarrowGemm against OpenBLAS.
+    static func narrow() {
+        let rows = 2048, O = 960, o = 576, r = 16
+        let dy = UnsafeMutablePointer<Float>.allocate(capacity: rows * O), b = UnsafeMutablePointer<Float>.allocate(capacity: o * r)
+        let t = UnsafeMutablePointer<Float>.allocate(capacity: rows * r), c = UnsafeMutablePointer<Float>.allocate(capacity: rows * r)
+        for i in 0..<(rows * O) { dy[i] = Float(i % 7) * 0.1 }
+        for i in 0..<(o * r) { b[i] = Float(i % 5) * 0.1 }
+        for i in 0..<(rows * r) { t[i] = Float(i % 3) * 0.1 }
+        let flops = 2 * Double(rows * o * r)
+        BLAS.singleThreaded {
+            let dtBLAS = time(runs: 9) { BLAS.parallelGemm(transA: true, transB: true, m: r, n: rows, k: o, a: b, lda: r, b: dy, ldb: O, c: c, ldc: rows) }
+            let dtOwn = time(runs: 9) { NarrowGemm.multiply(m: rows, n: r, k: o, alpha: 1, a: dy, rowStride: O, columnStride: 1, b: b, ldb: r,
+                                                            accumulate: false, c: c, ldc: rows, transposeC: true) }
+            let dBBLAS = time(runs: 9) { BLAS.parallelGemm(transA: true, m: r, n: o, k: rows, a: t, lda: r, b: dy, ldb: O, c: c) }
+            let dBOwn = time(runs: 9) { NarrowGemm.multiply(m: o, n: r, k: rows, alpha: 1, a: dy, rowStride: 1, columnStride: O, b: t, ldb: r,
+                                                            accumulate: true, c: c, ldc: r) }
+            print(String(format: "dt (2048 x 16 x 576): OpenBLAS %.1f, NarrowGemm %.1f GFLOP/s; dB (576 x 16 x 2048): OpenBLAS %.1f, NarrowGemm %.1f GFLOP/s",
+                         flops / dtBLAS / 1e9, flops / dtOwn / 1e9, flops / dBBLAS / 1e9, flops / dBOwn / 1e9))
+        }
     }
 
     /// LoRA r = 16 on every linear module, random tokens, every token trained.

@@ -122,23 +122,29 @@ extension Linear {
                 t = tape.tBuffer(count: rows * R)
                 BLAS.parallelGemm(transB: true, m: rows, n: R, k: I, a: x, b: stacked.values, c: t)
             }
-            // dt and dB are made transposed, (Σr, rows) and (r, out): products with 16 columns
-            // run at a fraction of the speed of those with 16 rows (`lf-bench sgemm 2048 16 576 NN`
-            // against `16 2048 576 TT`).
-            let dtT = scratch.dt.reserve(R * rows), dBT = scratch.t.reserve(adapters.map { $0.rank * $0.rows }.max() ?? 0)
+            // dB (out, r) += s · dy_blockᵀ t and dtᵀ (Σr, rows) = s · Bᵀ dy_blockᵀ, per slice. Ranks
+            // that are multiples of 8 take NarrowGemm (see there why); others OpenBLAS, dB made
+            // transposed: products with 16 columns run at a fraction of the speed of those with
+            // 16 rows (`lf-bench sgemm 2048 16 576 NN` against `16 2048 576 TT`).
+            let dtT = scratch.dt.reserve(R * rows)
             var offset = 0
             for l in adapters {
-                let block = dy + l.rowOffset
-                // dBᵀ = s · tᵀ dy_block, added to dB transposed.
-                BLAS.parallelGemm(transA: true, m: l.rank, n: l.rows, k: rows, alpha: l.scale, a: t + offset, lda: R, b: block, ldb: O,
-                                  c: dBT)
-                let dB = l.gradients!.b
-                for o in 0..<l.rows {
-                    for j in 0..<l.rank { dB[o * l.rank + j] += dBT[j * l.rows + o] }
+                let block = dy + l.rowOffset, dB = l.gradients!.b
+                if NarrowGemm.takes(l.rank) {
+                    NarrowGemm.multiply(m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, rowStride: 1, columnStride: O,
+                                        b: t + offset, ldb: R, accumulate: true, c: dB, ldc: l.rank)
+                    NarrowGemm.multiply(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, rowStride: O, columnStride: 1, b: l.b,
+                                        ldb: l.rank, accumulate: false, c: dtT + offset * rows, ldc: rows, transposeC: true)
+                } else {
+                    let dBT = scratch.t.reserve(l.rank * l.rows)
+                    BLAS.parallelGemm(transA: true, m: l.rank, n: l.rows, k: rows, alpha: l.scale, a: t + offset, lda: R, b: block,
+                                      ldb: O, c: dBT)
+                    for o in 0..<l.rows {
+                        for j in 0..<l.rank { dB[o * l.rank + j] += dBT[j * l.rows + o] }
+                    }
+                    BLAS.parallelGemm(transA: true, transB: true, m: l.rank, n: rows, k: l.rows, alpha: l.scale, a: l.b, lda: l.rank,
+                                      b: block, ldb: O, c: dtT + offset * rows, ldc: rows)
                 }
-                // dtᵀ = s · Bᵀ dy_blockᵀ
-                BLAS.parallelGemm(transA: true, transB: true, m: l.rank, n: rows, k: l.rows, alpha: l.scale, a: l.b, lda: l.rank,
-                                  b: block, ldb: O, c: dtT + offset * rows, ldc: rows)
                 offset += l.rank
             }
             BLAS.parallelGemm(m: R, n: I, k: rows, a: dtT, b: x, beta: 1, c: dA)
@@ -152,8 +158,15 @@ extension Linear {
             let block = dy + l.rowOffset
             BLAS.parallelGemm(transB: true, m: rows, n: l.rank, k: I, a: input, b: l.a, c: t)
             // dB += s · dyᵀ t;  dt = s · dy B;  dA += dtᵀ input
-            BLAS.parallelGemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t, beta: 1, c: g.b)
-            BLAS.parallelGemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt)
+            if NarrowGemm.takes(l.rank) {
+                NarrowGemm.multiply(m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, rowStride: 1, columnStride: O, b: t,
+                                    ldb: l.rank, accumulate: true, c: g.b, ldc: l.rank)
+                NarrowGemm.multiply(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, rowStride: O, columnStride: 1, b: l.b,
+                                    ldb: l.rank, accumulate: false, c: dt, ldc: l.rank)
+            } else {
+                BLAS.parallelGemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t, beta: 1, c: g.b)
+                BLAS.parallelGemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt)
+            }
             BLAS.parallelGemm(transA: true, m: l.rank, n: I, k: rows, a: dt, lda: l.rank, b: input, beta: 1, c: g.a)
             guard let dx else { continue }
             if l.dropout > 0, scratch.dropoutEnabled {
