@@ -19,6 +19,9 @@
 #
 # Weights 2357 / 1487 / 1081 MiB (bf16 / q8 / q4; embedding bf16 in all), activations 801 MiB per
 # 512 rows without checkpointing, 114 MiB with; q4's load takes ~30 s (quantisation).
+# Since each layer keeps its normed inputs, roped q|k|v and MLP activation (nothing recomputed
+# in the backward), micro-batch 4 in bf16 peaks at 8127 MiB without checkpointing (activations
+# 5138 MiB) and 3563 MiB with it (activations 590 MiB), by the same `lf-bench train` runs.
 #
 # usage: scripts/bench/train_memory.sh [STEPS]        (env: SEQ, BATCHES, LF_BENCH_VENV)
 set -euo pipefail
