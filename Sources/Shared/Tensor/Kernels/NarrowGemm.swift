@@ -73,10 +73,13 @@ public enum NarrowGemm {
             x = V(repeating: ap[r5])
             c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
         }
-        for (r, (left, right)) in [(c00, c01), (c10, c11), (c20, c21), (c30, c31), (c40, c41), (c50, c51)].prefix(rows).enumerated() {
+        // Row by row, no array of sums: this runs once per panel, thousands of times per product.
+        func put(_ r: Int, _ left: V, _ right: V) {
+            guard r < rows else { return }
             store(left, alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, row: row + r, column: column, transposeC: transposeC)
             store(right, alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, row: row + r, column: column + 8, transposeC: transposeC)
         }
+        put(0, c00, c01); put(1, c10, c11); put(2, c20, c21); put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
     }
 
     /// Up to 6 rows × 8 columns of C.
@@ -99,9 +102,11 @@ public enum NarrowGemm {
             c4 = c4.addingProduct(V(repeating: ap[r4]), b0)
             c5 = c5.addingProduct(V(repeating: ap[r5]), b0)
         }
-        for (r, sum) in [c0, c1, c2, c3, c4, c5].prefix(rows).enumerated() {
+        func put(_ r: Int, _ sum: V) {
+            guard r < rows else { return }
             store(sum, alpha: alpha, accumulate: accumulate, c: c, ldc: ldc, row: row + r, column: column, transposeC: transposeC)
         }
+        put(0, c0); put(1, c1); put(2, c2); put(3, c3); put(4, c4); put(5, c5)
     }
 
     @inline(__always)
