@@ -8,6 +8,7 @@ import Shared
 ///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
 ///   lf-bench sgemm M N K [NT|NN|TN]  GFLOP/s of BLAS.gemm and BLAS.parallelGemm (op(A), op(B))
 ///   lf-bench narrow                  GFLOP/s of LoRA's dt and dB products: NarrowGemm and OpenBLAS
+///   lf-bench attention [SEQ BATCH]   useful GFLOP/s of training attention, forward and backward
 ///   lf-bench quant [ROWS COLS]       GB/s of q8/q4 dequantisation (and bf16 widening) and matvec
 ///   lf-bench quant-error MODEL       RMS relative error of q8/q4 on a model's matrices
 ///   lf-bench loss MODEL TEXT [--base-dtype F]   mean token loss of a text file in 512-token rows
@@ -31,6 +32,9 @@ enum LFBench {
             sgemm(m: m, n: n, k: k, transA: flags.first == "T", transB: flags.last == "T")
         case "narrow":
             narrow()
+        case "attention":
+            let sequence = args.count > 2 ? Int(args[1]) ?? 512 : 512, batch = args.count > 2 ? Int(args[2]) ?? 4 : 4
+            attention(sequence: sequence, batch: batch)
         case "quant":
             let rows = args.count > 2 ? Int(args[1]) ?? 8192 : 8192
             let cols = args.count > 2 ? Int(args[2]) ?? 2048 : 2048
@@ -48,7 +52,7 @@ enum LFBench {
                           checkpointing: args.contains("--grad-checkpoint"), format: try baseFormat(args))
             }
         default:
-            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K | narrow | quant [ROWS COLS] | quant-error MODEL | "
+            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K | narrow | attention [SEQ BATCH] | quant [ROWS COLS] | quant-error MODEL | "
                   + "loss MODEL TEXT [--base-dtype f32|bf16|q8|q4] | "
                   + "train MODEL [SEQ BATCH STEPS] [--grad-checkpoint] [--base-dtype f32|bf16|q8|q4]")
             exit(2)

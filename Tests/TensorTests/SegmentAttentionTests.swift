@@ -49,7 +49,8 @@ import TestSupport
         return (out, dqkv)
     }
 
-    @Test(arguments: [(nil, [200]), (nil, [70, 1, 150, 33]), (37, [200]), (64, [130, 90])] as [(Int?, [Int])])
+    // [130, 96]: the 96-row segment is one block, with more scores than a 64-row block of the longer one.
+    @Test(arguments: [(nil, [200]), (nil, [70, 1, 150, 33]), (37, [200]), (64, [130, 90]), (nil, [130, 96])] as [(Int?, [Int])])
     func matchesTheDefinition(window: Int?, lengths: [Int]) throws {
         let s = Shape()
         let Q = s.H * s.hd, stride = Q + 4 * s.hd

@@ -26,34 +26,34 @@ public func segmentAttentionForward(_ out: UnsafeMutablePointer<Float>, lse: Uns
                                     segments: [AttentionSegment], H: Int, KV: Int, hd: Int, scale: Float, window: Int? = nil) {
     let Q = H * hd, K = KV * hd, stride = Q + 2 * K
     let group = H / KV
-    forEachSegmentAndKVHead(segments, KV: KV, buffers: 1) { segment, kv, scratch in
-        let L = segment.count
-        let scores = scratch[0]
+    forEachSegmentAndKVHead(segments, KV: KV, group: group, hd: hd, buffers: 3) { segment, kv, scratch in
+        let scores = scratch[0], queries = scratch[1], outputs = scratch[2]
         let base = qkv + segment.start * stride
         let keys = base + Q + kv * hd, values = base + Q + K + kv * hd
-        for h in (kv * group)..<((kv + 1) * group) {
-            // Causal: a block of query rows needs only the keys up to its last row (and, with a
-            // window, from its first row's window start), so the products skip the upper triangle.
-            for (i0, i1) in causalBlocks(L) {
-                let j0 = window.map { max(0, i0 + 1 - $0) } ?? 0
-                let n = i1 - j0, ldc = n
-                BLAS.gemm(transB: true, m: i1 - i0, n: n, k: hd, alpha: scale, a: base + i0 * stride + h * hd, lda: stride,
-                          b: keys + j0 * stride, ldb: stride, c: scores, ldc: ldc)
-                for i in i0..<i1 {
-                    let row = scores + (i - i0) * ldc
-                    let first = (window.map { max(0, i + 1 - $0) } ?? 0) - j0
-                    let last = i - j0  // inclusive
-                    let top = maxValue(row + first, last + 1 - first)
-                    let sum = expAndSum(row + first, last + 1 - first, shift: top)
-                    let inverse = 1 / sum
-                    for j in 0..<first { row[j] = 0 }
-                    for j in first...last { row[j] *= inverse }
-                    for j in (last + 1)..<n { row[j] = 0 }
-                    lse[(segment.start + i) * H + h] = top + logf(sum)
-                }
-                BLAS.gemm(m: i1 - i0, n: hd, k: n, a: scores, lda: ldc, b: values + j0 * stride, ldb: stride,
-                          c: out + (segment.start + i0) * Q + h * hd, ldc: Q)
+        let heads = Heads(first: kv * group, count: group, hd: hd)
+        // Causal: a block of query rows needs only the keys up to its last row (and, with a
+        // window, from its first row's window start), so the products skip the upper triangle.
+        for (i0, i1) in causalBlocks(segment.count) {
+            let j0 = window.map { max(0, i0 + 1 - $0) } ?? 0
+            let b = i1 - i0, n = i1 - j0
+            // The query heads that share this key/value head, stacked: one product against the keys.
+            heads.gather(queries, from: base + i0 * stride, ld: stride, rows: b)
+            BLAS.gemm(transB: true, m: group * b, n: n, k: hd, alpha: scale, a: queries, lda: hd, b: keys + j0 * stride, ldb: stride,
+                      c: scores, ldc: n)
+            for r in 0..<(group * b) {
+                let i = i0 + r % b, h = heads.first + r / b
+                let row = scores + r * n
+                let first = (window.map { max(0, i + 1 - $0) } ?? 0) - j0
+                let last = i - j0  // inclusive
+                let top = maxValue(row + first, last + 1 - first)
+                let sum = expAndSum(row + first, last + 1 - first, shift: top)
+                scaleInPlace(row + first, last + 1 - first, by: 1 / sum)
+                row.update(repeating: 0, count: first)
+                (row + last + 1).update(repeating: 0, count: n - last - 1)
+                lse[(segment.start + i) * H + h] = top + logf(sum)
             }
+            BLAS.gemm(m: group * b, n: hd, k: n, a: scores, lda: n, b: values + j0 * stride, ldb: stride, c: outputs, ldc: hd)
+            heads.scatter(outputs, to: out + (segment.start + i0) * Q, ld: Q, rows: b)
         }
     }
 }
@@ -61,78 +61,124 @@ public func segmentAttentionForward(_ out: UnsafeMutablePointer<Float>, lse: Uns
 /// The gradient of `segmentAttentionForward` with respect to q, k and v, written into `dqkv`
 /// (same layout as `qkv`; every value of it is overwritten). With P recomputed from the saved
 /// log-sum-exp, per head: dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ O)),
-/// dQ = scale · dS K, dK = scale · dSᵀ Q; the query heads sharing a key/value head add up.
+/// dQ = scale · dS K, dK = scale · dSᵀ Q; the query heads sharing a key/value head are stacked,
+/// so their dV and dK add up inside one product each.
 /// Like the forward it works on blocks of query rows and the keys they see.
 public func segmentAttentionBackward(_ dqkv: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
                                      lse: UnsafePointer<Float>, qkv: UnsafePointer<Float>, segments: [AttentionSegment],
                                      H: Int, KV: Int, hd: Int, scale: Float, window: Int? = nil) {
     let Q = H * hd, K = KV * hd, stride = Q + 2 * K
     let group = H / KV
-    forEachSegmentAndKVHead(segments, KV: KV, buffers: 2) { segment, kv, scratch in
+    forEachSegmentAndKVHead(segments, KV: KV, group: group, hd: hd, buffers: 5) { segment, kv, scratch in
         let L = segment.count
-        let p = scratch[0], dp = scratch[1]
+        let p = scratch[0], dp = scratch[1], queries = scratch[2], dO = scratch[3], dQ = scratch[4]
         let base = qkv + segment.start * stride, dBase = dqkv + segment.start * stride
         let keys = base + Q + kv * hd, values = base + Q + K + kv * hd
         let dKeys = dBase + Q + kv * hd, dValues = dBase + Q + K + kv * hd
+        let heads = Heads(first: kv * group, count: group, hd: hd)
         for r in 0..<L {
             (dKeys + r * stride).update(repeating: 0, count: hd)
             (dValues + r * stride).update(repeating: 0, count: hd)
         }
-        for h in (kv * group)..<((kv + 1) * group) {
-            for (i0, i1) in causalBlocks(L) {
-                let j0 = window.map { max(0, i0 + 1 - $0) } ?? 0
-                let b = i1 - i0, n = i1 - j0
-                let queries = base + i0 * stride + h * hd
-                let dO = dOut + (segment.start + i0) * Q + h * hd, o = out + (segment.start + i0) * Q + h * hd
-                // P, recomputed from the log-sum-exp.
-                BLAS.gemm(transB: true, m: b, n: n, k: hd, alpha: scale, a: queries, lda: stride, b: keys + j0 * stride, ldb: stride,
-                          c: p, ldc: n)
-                for i in i0..<i1 {
-                    let row = p + (i - i0) * n
-                    let first = (window.map { max(0, i + 1 - $0) } ?? 0) - j0
-                    let last = i - j0
-                    _ = expAndSum(row + first, last + 1 - first, shift: lse[(segment.start + i) * H + h])
-                    for j in 0..<first { row[j] = 0 }
-                    for j in (last + 1)..<n { row[j] = 0 }
-                }
-                // dV += Pᵀ dO
-                BLAS.gemm(transA: true, m: n, n: hd, k: b, a: p, lda: n, b: dO, ldb: Q, beta: 1, c: dValues + j0 * stride, ldc: stride)
-                // dP = dO Vᵀ, then dS = P ⊙ (dP − D) in place.
-                BLAS.gemm(transB: true, m: b, n: n, k: hd, a: dO, lda: Q, b: values + j0 * stride, ldb: stride, c: dp, ldc: n)
-                for i in 0..<b {
-                    let d = dot(dO + i * Q, o + i * Q, hd)
-                    let pr = p + i * n, dpr = dp + i * n
-                    for j in 0..<n { dpr[j] = pr[j] * (dpr[j] - d) }
-                }
-                // dQ = scale · dS K;  dK += scale · dSᵀ Q
-                BLAS.gemm(m: b, n: hd, k: n, alpha: scale, a: dp, lda: n, b: keys + j0 * stride, ldb: stride,
-                          c: dBase + i0 * stride + h * hd, ldc: stride)
-                BLAS.gemm(transA: true, m: n, n: hd, k: b, alpha: scale, a: dp, lda: n, b: queries, ldb: stride,
-                          beta: 1, c: dKeys + j0 * stride, ldc: stride)
+        for (i0, i1) in causalBlocks(L) {
+            let j0 = window.map { max(0, i0 + 1 - $0) } ?? 0
+            let b = i1 - i0, n = i1 - j0, rows = group * b
+            heads.gather(queries, from: base + i0 * stride, ld: stride, rows: b)
+            heads.gather(dO, from: dOut + (segment.start + i0) * Q, ld: Q, rows: b)
+            // P, recomputed from the log-sum-exp.
+            BLAS.gemm(transB: true, m: rows, n: n, k: hd, alpha: scale, a: queries, lda: hd, b: keys + j0 * stride, ldb: stride,
+                      c: p, ldc: n)
+            for r in 0..<rows {
+                let i = i0 + r % b, h = heads.first + r / b
+                let row = p + r * n
+                let first = (window.map { max(0, i + 1 - $0) } ?? 0) - j0
+                let last = i - j0
+                _ = expAndSum(row + first, last + 1 - first, shift: lse[(segment.start + i) * H + h])
+                row.update(repeating: 0, count: first)
+                (row + last + 1).update(repeating: 0, count: n - last - 1)
+            }
+            // dV += Pᵀ dO
+            BLAS.gemm(transA: true, m: n, n: hd, k: rows, a: p, lda: n, b: dO, ldb: hd, beta: 1, c: dValues + j0 * stride, ldc: stride)
+            // dP = dO Vᵀ, then dS = P ⊙ (dP − D) in place.
+            BLAS.gemm(transB: true, m: rows, n: n, k: hd, a: dO, lda: hd, b: values + j0 * stride, ldb: stride, c: dp, ldc: n)
+            for r in 0..<rows {
+                let i = i0 + r % b, h = heads.first + r / b
+                let o = out + (segment.start + i) * Q + h * hd
+                softmaxGradient(dp + r * n, p + r * n, n, rowDot: dot(dO + r * hd, o, hd))
+            }
+            // dQ = scale · dS K;  dK += scale · dSᵀ Q
+            BLAS.gemm(m: rows, n: hd, k: n, alpha: scale, a: dp, lda: n, b: keys + j0 * stride, ldb: stride, c: dQ, ldc: hd)
+            heads.scatter(dQ, to: dBase + i0 * stride, ld: stride, rows: b)
+            BLAS.gemm(transA: true, m: n, n: hd, k: rows, alpha: scale, a: dp, lda: n, b: queries, ldb: hd,
+                      beta: 1, c: dKeys + j0 * stride, ldc: stride)
+        }
+    }
+}
+
+/// The query heads that share one key/value head, as columns [first·hd, (first + count)·hd) of a
+/// row-major matrix; `gather` stacks their `rows` rows head after head into a (count·rows, hd)
+/// block, `scatter` puts such a block back.
+struct Heads {
+    let first: Int, count: Int, hd: Int
+
+    @inline(__always)
+    func gather(_ block: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, ld: Int, rows: Int) {
+        for h in 0..<count {
+            for i in 0..<rows {
+                (block + (h * rows + i) * hd).update(from: source + i * ld + (first + h) * hd, count: hd)
             }
         }
     }
+
+    @inline(__always)
+    func scatter(_ block: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, ld: Int, rows: Int) {
+        for h in 0..<count {
+            for i in 0..<rows {
+                (target + i * ld + (first + h) * hd).update(from: block + (h * rows + i) * hd, count: hd)
+            }
+        }
+    }
+}
+
+/// dS = P ⊙ (dP − D) in place over dP, D being the row's Σ dO ⊙ O.
+@inline(__always)
+func softmaxGradient(_ dp: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, _ n: Int, rowDot d: Float) {
+    let rd = UnsafeMutableRawPointer(dp), rp = UnsafeRawPointer(p)
+    let dv = SIMD8<Float>(repeating: d)
+    var j = 0
+    while j + 8 <= n {
+        let v = rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            * (rd.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - dv)
+        rd.storeBytes(of: v, toByteOffset: j * 4, as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < n { dp[j] = p[j] * (dp[j] - d); j += 1 }
 }
 
 /// Row blocks [i0, i1) of an L-row segment: whole when short, else 64 rows at a time (the
 /// products stay large enough for BLAS while skipping most of the masked upper triangle).
 @inline(__always)
 func causalBlocks(_ L: Int) -> [(Int, Int)] {
-    let block = L <= 96 ? L : 64
+    let block = causalBlockRows(L)
     return stride(from: 0, to: L, by: block).map { ($0, min(L, $0 + block)) }
 }
 
+@inline(__always)
+func causalBlockRows(_ L: Int) -> Int { L <= 96 ? L : 64 }
+
 /// Runs `body(segment, kvHead, scratch)` for every (segment, key/value head) pair on all cores,
 /// longest segments first, with OpenBLAS single-threaded inside; `scratch` holds `buffers`
-/// per-thread buffers of L² floats for the longest segment.
-func forEachSegmentAndKVHead(_ segments: [AttentionSegment], KV: Int, buffers: Int,
+/// per-thread buffers, each large enough for a block's stacked scores (group · block rows × keys)
+/// or stacked head rows (group · block rows × hd) in any of the segments.
+func forEachSegmentAndKVHead(_ segments: [AttentionSegment], KV: Int, group: Int, hd: Int, buffers: Int,
                              _ body: (AttentionSegment, Int, [UnsafeMutablePointer<Float>]) -> Void) {
     let order = segments.filter { $0.count > 0 }.sorted { $0.count > $1.count }
-    guard let longest = order.first?.count else { return }
+    // Not the longest segment's need alone: a segment of 96 rows is one block, one of 97 is 64-row blocks.
+    guard let floats = order.map({ group * causalBlockRows($0.count) * max($0.count, hd) }).max() else { return }
     let jobCount = order.count * KV
     let threads = min(Parallel.coreCount, jobCount)
     let next = Atomic<Int>(0)
-    AttentionScratch.shared.withBuffers(threads: threads, buffers: buffers, floats: longest * longest) { scratch in
+    AttentionScratch.shared.withBuffers(threads: threads, buffers: buffers, floats: floats) { scratch in
         BLAS.singleThreaded {
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
                 while true {
@@ -145,7 +191,7 @@ func forEachSegmentAndKVHead(_ segments: [AttentionSegment], KV: Int, buffers: I
     }
 }
 
-/// Per-thread L² score buffers kept between calls: training calls attention twice per layer per
+/// Per-thread score buffers kept between calls: training calls attention twice per layer per
 /// micro-batch, and fresh megabyte allocations would be fresh pages (page faults) every time.
 final class AttentionScratch: @unchecked Sendable {
     static let shared = AttentionScratch()
