@@ -91,7 +91,7 @@ let package = Package(
     + [
         .testTarget(
             name: "ToolTests",
-            dependencies: ["Shared", "TestSupport"] + tools.map { .target(name: $0) },
+            dependencies: ["Shared", "TestSupport", "lf-bench"] + tools.map { .target(name: $0) },
             path: "Tests/ToolTests"),
     ]
     + [

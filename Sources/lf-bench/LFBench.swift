@@ -5,6 +5,7 @@ import Shared
 /// Kernel micro-benchmarks (not one of the seven tools): the machine's matrix-vector bandwidth and
 /// sgemm FLOP/s on the shapes lf uses, for the benchmark scripts and for tuning.
 ///
+///   lf-bench blas                    the OpenBLAS kernels in use (core type, after BLASKernelChoice)
 ///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
 ///   lf-bench sgemm M N K [NT|NN|TN]  GFLOP/s of BLAS.gemm and BLAS.parallelGemm (op(A), op(B))
 ///   lf-bench narrow                  GFLOP/s of LoRA's dt and dB products: NarrowGemm and OpenBLAS
@@ -19,8 +20,12 @@ import Shared
 @main
 enum LFBench {
     static func main() {
+        BLASKernelChoice.reexecIfMismatched()
         let args = Array(CommandLine.arguments.dropFirst())
         switch args.first {
+        case "blas":
+            // The kernels OpenBLAS runs here (after lf's own correction, see BLASKernelChoice).
+            print(BLASKernelChoice.currentCore)
         case "matvec":
             let rows = args.count > 2 ? Int(args[1]) ?? 49152 : 49152
             let cols = args.count > 2 ? Int(args[2]) ?? 576 : 576
@@ -52,7 +57,7 @@ enum LFBench {
                           checkpointing: args.contains("--grad-checkpoint"), format: try baseFormat(args))
             }
         default:
-            print("usage: lf-bench matvec [ROWS COLS] | sgemm M N K | narrow | attention [SEQ BATCH] | quant [ROWS COLS] | quant-error MODEL | "
+            print("usage: lf-bench blas | matvec [ROWS COLS] | sgemm M N K | narrow | attention [SEQ BATCH] | quant [ROWS COLS] | quant-error MODEL | "
                   + "loss MODEL TEXT [--base-dtype f32|bf16|q8|q4] | "
                   + "train MODEL [SEQ BATCH STEPS] [--grad-checkpoint] [--base-dtype f32|bf16|q8|q4]")
             exit(2)

@@ -9,6 +9,7 @@ import Foundation
 /// - every other error → 1
 public enum CommandMain {
     public static func run<C: ParsableCommand>(_ command: C.Type, arguments: [String]? = nil) -> Never {
+        BLASKernelChoice.reexecIfMismatched()
         Interrupts.install()
         let status: ExitStatus
         do {
