@@ -8,7 +8,7 @@ import Shared
 ///   lf-bench blas                    the OpenBLAS kernels in use (core type, after BLASKernelChoice)
 ///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
 ///   lf-bench sgemm M N K [NT|NN|TN]  GFLOP/s of BLAS.gemm and BLAS.parallelGemm (op(A), op(B))
-///   lf-bench narrow                  GFLOP/s of LoRA's dt and dB products: NarrowGemm and OpenBLAS
+///   lf-bench narrow                  GFLOP/s of LoRA's dt and dB products: OpenBLAS, LoRAOutputGradient
 ///   lf-bench attention [SEQ BATCH]   useful GFLOP/s of training attention, forward and backward
 ///   lf-bench quant [ROWS COLS]       GB/s of q8/q4 dequantisation (and bf16 widening) and matvec
 ///   lf-bench quant-error MODEL       RMS relative error of q8/q4 on a model's matrices
@@ -132,24 +132,28 @@ enum LFBench {
                      transA ? "T" : "N", transB ? "T" : "N", flops / openBLAS / 1e9, threads, flops / split / 1e9, Parallel.coreCount))
     }
 
-    /// LoRA's narrow backward products on SmolLM2's q|k|v shapes: NarrowGemm against OpenBLAS.
+    /// LoRA's backward products of dy on SmolLM2's q|k|v shapes: dt and dB by OpenBLAS, one
+    /// product each, against LoRAOutputGradient doing both in one pass.
     static func narrow() {
         let rows = 2048, O = 960, o = 576, r = 16
         let dy = UnsafeMutablePointer<Float>.allocate(capacity: rows * O), b = UnsafeMutablePointer<Float>.allocate(capacity: o * r)
         let t = UnsafeMutablePointer<Float>.allocate(capacity: rows * r), c = UnsafeMutablePointer<Float>.allocate(capacity: rows * r)
+        let dB = UnsafeMutablePointer<Float>.allocate(capacity: o * r), partial = ScratchBuffer()
         for i in 0..<(rows * O) { dy[i] = Float(i % 7) * 0.1 }
         for i in 0..<(o * r) { b[i] = Float(i % 5) * 0.1 }
         for i in 0..<(rows * r) { t[i] = Float(i % 3) * 0.1 }
+        dB.initialize(repeating: 0, count: o * r)
         let flops = 2 * Double(rows * o * r)
         BLAS.singleThreaded {
             let dtBLAS = time(runs: 9) { BLAS.parallelGemm(transA: true, transB: true, m: r, n: rows, k: o, a: b, lda: r, b: dy, ldb: O, c: c, ldc: rows) }
-            let dtOwn = time(runs: 9) { NarrowGemm.multiply(m: rows, n: r, k: o, alpha: 1, a: dy, rowStride: O, columnStride: 1, b: b, ldb: r,
-                                                            accumulate: false, c: c, ldc: rows, transposeC: true) }
             let dBBLAS = time(runs: 9) { BLAS.parallelGemm(transA: true, m: r, n: o, k: rows, a: t, lda: r, b: dy, ldb: O, c: c) }
-            let dBOwn = time(runs: 9) { NarrowGemm.multiply(m: o, n: r, k: rows, alpha: 1, a: dy, rowStride: 1, columnStride: O, b: t, ldb: r,
-                                                            accumulate: true, c: c, ldc: r) }
-            print(String(format: "dt (2048 x 16 x 576): OpenBLAS %.1f, NarrowGemm %.1f GFLOP/s; dB (576 x 16 x 2048): OpenBLAS %.1f, NarrowGemm %.1f GFLOP/s",
-                         flops / dtBLAS / 1e9, flops / dtOwn / 1e9, flops / dBBLAS / 1e9, flops / dBOwn / 1e9))
+            let both = time(runs: 9) {
+                LoRAOutputGradient.multiply(rows: rows, out: o, rank: r, alpha: 1, dy: dy, ldy: O, b: b, t: t, ldt: r, dB: dB, dtT: c,
+                                            ldDt: rows, partial: partial)
+            }
+            print(String(format: "dt (2048 x 16 x 576) %.1f and dB (576 x 16 x 2048) %.1f GFLOP/s by OpenBLAS, both %.1f; "
+                         + "both in one pass (LoRAOutputGradient) %.1f GFLOP/s",
+                         flops / dtBLAS / 1e9, flops / dBBLAS / 1e9, 2 * flops / (dtBLAS + dBBLAS) / 1e9, 2 * flops / both / 1e9))
         }
     }
 

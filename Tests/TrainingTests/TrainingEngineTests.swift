@@ -94,6 +94,41 @@ import TestSupport
         #expect(checked > 0)
     }
 
+    /// Ranks in whole vectors of 8 take LoRAOutputGradient for dB and dt (the fixtures' rank 4
+    /// takes OpenBLAS): a fresh rank-24 adapter (16 + 8 columns) with B made non-zero, so that dt
+    /// and so dA are too, against central differences, with and without dropout (the two paths).
+    @Test(arguments: [0.0, 0.3])
+    func wholeVectorRanksMatchFiniteDifferences(dropout: Double) throws {
+        let golden = try GradientParityTests.golden("llama")
+        let model = try TransformerModel.load(directory: Fixtures.path("models/llama"))
+        let adapter = try TrainableAdapter.create(on: model, .init(targets: ["all"], rank: 24, alpha: 48, dropout: dropout, seed: 5))
+        var rng = SplitMix64(seed: 9)
+        for p in adapter.parameters where p.name.contains("lora_B") {
+            for i in 0..<p.count { p.value[i] = Float(rng.next() >> 40) / Float(1 << 24) * 0.2 - 0.1 }
+        }
+        let engine = TrainingEngine(model: model)
+        let seed: UInt64 = 11
+        _ = try engine.accumulate(golden.batch, gradientScale: 1, seed: seed)
+        var checked = 0
+        for p in adapter.parameters where p.name.contains("layers.0") {
+            for _ in 0..<2 {
+                let i = Int(rng.next() % UInt64(p.count))
+                let analytic = Double(p.gradient[i])
+                let original = p.value[i]
+                let h: Float = 2e-3
+                p.value[i] = original + h
+                let plus = try engine.accumulate(golden.batch, gradientScale: 0, seed: seed)
+                p.value[i] = original - h
+                let minus = try engine.accumulate(golden.batch, gradientScale: 0, seed: seed)
+                p.value[i] = original
+                let numeric = (plus - minus) / Double(2 * h)
+                #expect(abs(numeric - analytic) <= 2e-3 + 2e-2 * abs(analytic), "\(p.name)[\(i)]: numeric \(numeric), analytic \(analytic)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 8)
+    }
+
     @Test func dropoutChangesWithTheSeedOnly() throws {
         let golden = try GradientParityTests.golden("llama")
         let model = try TransformerModel.load(directory: Fixtures.path("models/llama"))

@@ -122,28 +122,20 @@ extension Linear {
                 t = tape.tBuffer(count: rows * R)
                 BLAS.parallelGemm(transB: true, m: rows, n: R, k: I, a: x, b: stacked.values, c: t)
             }
-            // dB (out, r) += s · dy_blockᵀ t and dtᵀ (Σr, rows) = s · Bᵀ dy_blockᵀ, per slice. Ranks
-            // that are multiples of 8 take NarrowGemm (see there why); others OpenBLAS, dB made
-            // transposed: products with 16 columns run at a fraction of the speed of those with
-            // 16 rows (`lf-bench sgemm 2048 16 576 NN` against `16 2048 576 TT`).
+            // dB (out, r) += s · dy_blockᵀ t and dtᵀ (Σr, rows) = s · Bᵀ dy_blockᵀ, per slice: in one
+            // pass over dy for ranks in whole vectors (LoRAOutputGradient, see there why); others
+            // by OpenBLAS, dB made transposed: products with 16 columns run at a fraction of the
+            // speed of those with 16 rows (`lf-bench sgemm 2048 16 576 NN` against `16 2048 576 TT`).
             let dtT = scratch.dt.reserve(R * rows)
             var offset = 0
             for l in adapters {
                 let block = dy + l.rowOffset, dB = l.gradients!.b
-                if NarrowGemm.takes(l.rank) {
-                    NarrowGemm.multiply(m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, rowStride: 1, columnStride: O,
-                                        b: t + offset, ldb: R, accumulate: true, c: dB, ldc: l.rank)
-                    NarrowGemm.multiply(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, rowStride: O, columnStride: 1, b: l.b,
-                                        ldb: l.rank, accumulate: false, c: dtT + offset * rows, ldc: rows, transposeC: true)
+                if LoRAOutputGradient.takes(l.rank) {
+                    LoRAOutputGradient.multiply(rows: rows, out: l.rows, rank: l.rank, alpha: l.scale, dy: block, ldy: O, b: l.b,
+                                                t: t + offset, ldt: R, dB: dB, dtT: dtT + offset * rows, ldDt: rows,
+                                                partial: scratch.partialB)
                 } else {
-                    let dBT = scratch.t.reserve(l.rank * l.rows)
-                    BLAS.parallelGemm(transA: true, m: l.rank, n: l.rows, k: rows, alpha: l.scale, a: t + offset, lda: R, b: block,
-                                      ldb: O, c: dBT)
-                    for o in 0..<l.rows {
-                        for j in 0..<l.rank { dB[o * l.rank + j] += dBT[j * l.rows + o] }
-                    }
-                    BLAS.parallelGemm(transA: true, transB: true, m: l.rank, n: rows, k: l.rows, alpha: l.scale, a: l.b, lda: l.rank,
-                                      b: block, ldb: O, c: dtT + offset * rows, ldc: rows)
+                    outputGradientByBLAS(l, block, rows: rows, t: t + offset, ldt: R, dtT: dtT + offset * rows, scratch: scratch)
                 }
                 offset += l.rank
             }
@@ -154,31 +146,42 @@ extension Linear {
         for l in adapters {
             guard let g = l.gradients else { continue }
             let input = adapterInput(l, x, rows: rows, scratch: scratch, passSeed: passSeed)
-            let t = scratch.t.reserve(rows * l.rank), dt = scratch.dt.reserve(rows * l.rank)
+            let t = scratch.t.reserve(rows * l.rank), dtT = scratch.dt.reserve(l.rank * rows)
             let block = dy + l.rowOffset
             BLAS.parallelGemm(transB: true, m: rows, n: l.rank, k: I, a: input, b: l.a, c: t)
-            // dB += s · dyᵀ t;  dt = s · dy B;  dA += dtᵀ input
-            if NarrowGemm.takes(l.rank) {
-                NarrowGemm.multiply(m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, rowStride: 1, columnStride: O, b: t,
-                                    ldb: l.rank, accumulate: true, c: g.b, ldc: l.rank)
-                NarrowGemm.multiply(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, rowStride: O, columnStride: 1, b: l.b,
-                                    ldb: l.rank, accumulate: false, c: dt, ldc: l.rank)
+            // dB += s · dyᵀ t;  dtᵀ = s · (dy B)ᵀ;  dA += dtᵀ input
+            if LoRAOutputGradient.takes(l.rank) {
+                LoRAOutputGradient.multiply(rows: rows, out: l.rows, rank: l.rank, alpha: l.scale, dy: block, ldy: O, b: l.b, t: t,
+                                            ldt: l.rank, dB: g.b, dtT: dtT, ldDt: rows, partial: scratch.partialB)
             } else {
-                BLAS.parallelGemm(transA: true, m: l.rows, n: l.rank, k: rows, alpha: l.scale, a: block, lda: O, b: t, beta: 1, c: g.b)
-                BLAS.parallelGemm(m: rows, n: l.rank, k: l.rows, alpha: l.scale, a: block, lda: O, b: l.b, c: dt)
+                outputGradientByBLAS(l, block, rows: rows, t: t, ldt: l.rank, dtT: dtT, scratch: scratch)
             }
-            BLAS.parallelGemm(transA: true, m: l.rank, n: I, k: rows, a: dt, lda: l.rank, b: input, beta: 1, c: g.a)
+            BLAS.parallelGemm(m: l.rank, n: I, k: rows, a: dtT, b: input, beta: 1, c: g.a)
             guard let dx else { continue }
             if l.dropout > 0, scratch.dropoutEnabled {
                 // dx += (dt A) ⊙ mask; the mask is still in scratch from adapterInput.
                 let through = scratch.dropped.reserve(rows * I)
-                BLAS.parallelGemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, c: through)
+                BLAS.parallelGemm(transA: true, m: rows, n: I, k: l.rank, a: dtT, lda: rows, b: l.a, c: through)
                 let mask = scratch.mask.pointer
                 for i in 0..<(rows * I) { dx[i] += through[i] * mask[i] }
             } else {
-                BLAS.parallelGemm(m: rows, n: I, k: l.rank, a: dt, b: l.a, beta: 1, c: dx)
+                BLAS.parallelGemm(transA: true, m: rows, n: I, k: l.rank, a: dtT, lda: rows, b: l.a, beta: 1, c: dx)
             }
         }
+    }
+
+    /// dB (out, r) += s · dy_blockᵀ t and dtᵀ (r, rows) = s · Bᵀ dy_blockᵀ by OpenBLAS, for ranks
+    /// LoRAOutputGradient does not take.
+    private func outputGradientByBLAS(_ l: LoRASlice, _ block: UnsafePointer<Float>, rows: Int, t: UnsafePointer<Float>, ldt: Int,
+                                      dtT: UnsafeMutablePointer<Float>, scratch: LinearScratch) {
+        let O = outFeatures, dB = l.gradients!.b
+        let dBT = scratch.transposedB.reserve(l.rank * l.rows)
+        BLAS.parallelGemm(transA: true, m: l.rank, n: l.rows, k: rows, alpha: l.scale, a: t, lda: ldt, b: block, ldb: O, c: dBT)
+        for o in 0..<l.rows {
+            for j in 0..<l.rank { dB[o * l.rank + j] += dBT[j * l.rows + o] }
+        }
+        BLAS.parallelGemm(transA: true, transB: true, m: l.rank, n: rows, k: l.rows, alpha: l.scale, a: l.b, lda: l.rank,
+                          b: block, ldb: O, c: dtT, ldc: rows)
     }
 
     /// The slices' A matrices as one (Σr, in) matrix, with their gradients, when they lie back to

@@ -44,6 +44,8 @@ final class LinearScratch: @unchecked Sendable {
     let weights = ScratchBuffer()
     /// x·Aᵀ and its gradient (rows, r).
     let t = ScratchBuffer(), dt = ScratchBuffer()
+    /// Each core's share of dB (LoRAOutputGradient); dB transposed (OpenBLAS's path for other ranks).
+    let partialB = ScratchBuffer(), transposedB = ScratchBuffer()
     /// Dropout: the mask and the dropped input (rows, in).
     let mask = ScratchBuffer(), dropped = ScratchBuffer()
     /// DoRA under dropout: B scaled by the magnitude, (d − 1) ⊙ dy.
