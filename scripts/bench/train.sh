@@ -8,11 +8,15 @@
 # gradients through the frozen weights, the LoRA gradients, causal attention counted as a triangle,
 # the LM head only at trained rows).
 #
-# usage: scripts/bench/train.sh [STEPS] [THREADS]
+# Each workload runs ROUNDS times (sgemm peak, lf, peer), printing every round and, with more than
+# one, the medians (of each column, ratios included).
+#
+# usage: scripts/bench/train.sh [STEPS] [THREADS] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 steps=${1:-4}
 threads=${2:-2}
+rounds=${3:-1}
 shared=${LF_SHARED:-../shared}
 
 bash scripts/setup.sh
@@ -57,9 +61,10 @@ if [ ! -d "$work/instruction" ]; then
 fi
 
 export OPENBLAS_NUM_THREADS=$threads
-"$venv/bin/python" - "$steps" "$threads" "$model" "$work" "$venv/bin/python" "$bin" <<'PY'
+"$venv/bin/python" - "$steps" "$threads" "$model" "$work" "$venv/bin/python" "$bin" "$rounds" <<'PY'
 import json, re, subprocess, sys, time
 steps, threads, model, work, py, bin = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+rounds = int(sys.argv[7])
 sys.path.insert(0, "scripts/bench")
 from lf_shards import read_shards
 
@@ -100,21 +105,36 @@ def run_peer(shards):
     result = json.loads(p.stdout.strip().splitlines()[-1])
     return result["tokens_per_second"], result["peak_rss_bytes"]
 
-peak_gflops = 0.0
-# The best of OpenBLAS's own threads and lf's split (BLAS.parallelGemm) on each shape.
-for m, n, k in [(2048, 1536, 576), (2048, 576, 1536), (2048, 576, 576), (2048, 576, 49152), (2048, 49152, 576)]:
-    out = subprocess.run([f"{bin}/lf-bench", "sgemm", str(m), str(n), str(k)], capture_output=True, text=True).stdout
-    peak_gflops = max([peak_gflops] + [float(x) for x in re.findall(r"([0-9.]+) GFLOP/s", out)])
-print(f"sgemm peak on these shapes, {threads} threads: {peak_gflops:.1f} GFLOP/s")
-print(f"{'workload':12} {'lf tok/s':>9} {'peer tok/s':>10} {'speed':>6} {'lf GiB':>7} {'peer GiB':>8} {'memory':>7} {'lf GFLOP/s':>10} {'of peak':>7}")
+def sgemm_peak():
+    """The best of OpenBLAS's own threads and lf's split (BLAS.parallelGemm) on each shape."""
+    peak = 0.0
+    for m, n, k in [(2048, 1536, 576), (2048, 576, 1536), (2048, 576, 576), (2048, 576, 49152), (2048, 49152, 576)]:
+        out = subprocess.run([f"{bin}/lf-bench", "sgemm", str(m), str(n), str(k)], capture_output=True, text=True).stdout
+        peak = max([peak] + [float(x) for x in re.findall(r"([0-9.]+) GFLOP/s", out)])
+    return peak
+def median(xs):
+    xs = sorted(xs)
+    return (xs[(len(xs) - 1) // 2] + xs[len(xs) // 2]) / 2
+# The shared machine's speed drifts by a fifth within minutes: each round measures the sgemm peak,
+# then lf, then the peer, so that the ratios compare neighbours in time.
+print(f"{'workload':12} {'lf tok/s':>9} {'peer tok/s':>10} {'speed':>6} {'lf GiB':>7} {'peer GiB':>8} {'memory':>7} {'lf GFLOP/s':>10} {'peak':>6} {'of peak':>7}")
 for name in ("text", "instruction"):
     shards = f"{work}/{name}"
     sequences = read_shards(shards)
-    lf_tps, lf_peak = run_lf(shards, f"{work}/out-{name}")
-    peer_tps, peer_peak = run_peer(shards)
     # lf-train's steps take micro-batches in a shuffled order; FLOPs per token of the whole set.
     flops_per_token = useful_flops(sequences) / sum(len(s[0]) for s in sequences)
-    gflops = lf_tps * flops_per_token / 1e9
-    print(f"{name:12} {lf_tps:9.1f} {peer_tps:10.1f} {lf_tps / peer_tps:5.2f}x {lf_peak / 2**30:7.2f} {peer_peak / 2**30:8.2f} "
-          f"{lf_peak / peer_peak:6.2f}x {gflops:10.1f} {100 * gflops / peak_gflops:6.1f}%")
+    rows = []
+    for _ in range(rounds):
+        peak_gflops = sgemm_peak()
+        lf_tps, lf_peak = run_lf(shards, f"{work}/out-{name}")
+        peer_tps, peer_peak = run_peer(shards)
+        gflops = lf_tps * flops_per_token / 1e9
+        rows.append((lf_tps, peer_tps, lf_tps / peer_tps, lf_peak, peer_peak, lf_peak / peer_peak, gflops, peak_gflops,
+                     100 * gflops / peak_gflops))
+    if rounds > 1:
+        rows.append(tuple(median([row[i] for row in rows]) for i in range(len(rows[0]))))
+    for i, row in enumerate(rows):
+        label = name if i == 0 else ("  median" if rounds > 1 and i == rounds else "")
+        print(f"{label:12} {row[0]:9.1f} {row[1]:10.1f} {row[2]:5.2f}x {row[3] / 2**30:7.2f} {row[4] / 2**30:8.2f} "
+              f"{row[5]:6.2f}x {row[6]:10.1f} {row[7]:6.1f} {row[8]:6.1f}%")
 PY
