@@ -16,6 +16,10 @@ import Testing
         let core = chosen.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!core.isEmpty)
         #expect(BLASKernelChoice.betterCoreType(cpuinfo: cpuinfo, loadedCore: core) == nil, "OpenBLAS runs \(core) kernels")
+        // An empty OPENBLAS_CORETYPE counts as unset.
+        environment["OPENBLAS_CORETYPE"] = ""
+        let empty = try Tools.run("lf-bench", ["blas"], environment: environment).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(BLASKernelChoice.betterCoreType(cpuinfo: cpuinfo, loadedCore: empty) == nil, "OpenBLAS runs \(empty) kernels")
         environment["OPENBLAS_CORETYPE"] = "Prescott"
         #expect(try Tools.run("lf-bench", ["blas"], environment: environment).stdout == "Prescott\n")
     }

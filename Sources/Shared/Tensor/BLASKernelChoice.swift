@@ -9,7 +9,7 @@ import Foundation
 /// slower on a CPU with AVX-512. The choice can only be changed before the library loads, through
 /// OPENBLAS_CORETYPE, so a tool whose OpenBLAS picked kernels below what the CPU reports (in
 /// /proc/cpuinfo's flags) sets it and executes itself again: same process, arguments and streams.
-/// An OPENBLAS_CORETYPE set by the user is always left alone.
+/// An OPENBLAS_CORETYPE set by the user (not empty) is always left alone.
 public enum BLASKernelChoice {
     /// The instruction-set tiers OpenBLAS's x86-64 kernels are written for, weakest first.
     enum Tier: Int, Comparable {
@@ -65,7 +65,7 @@ public enum BLASKernelChoice {
     /// or the exec fails (the tool then runs on the kernels it has).
     public static func reexecIfMismatched() {
         #if os(Linux)
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+        guard (ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "").isEmpty,
               String(cString: openblas_get_config()).contains("DYNAMIC_ARCH"),
               let core = betterCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
