@@ -73,25 +73,34 @@ import TestSupport
         let model = try TransformerModel.load(directory: Fixtures.path("models/qwen2"))
         let adapter = try TrainableAdapter.load(on: model, directory: Fixtures.path("models/qwen2/adapter"), dropout: dropout)
         let engine = TrainingEngine(model: model)
-        let seed: UInt64 = 77
-        _ = try engine.accumulate(golden.batch, gradientScale: 1, seed: seed)
         var rng = SplitMix64(seed: 3)
+        let checked = try Self.checkFiniteDifferences(engine, adapter, golden.batch, seed: 77, samplesPerTensor: 1, rng: &rng)
+        #expect(checked > 0)
+    }
+
+    /// Compares, at `samplesPerTensor` random elements of each layer-0 tensor, the analytic
+    /// gradient with central differences of the loss; returns how many were checked.
+    static func checkFiniteDifferences(_ engine: TrainingEngine, _ adapter: TrainableAdapter, _ batch: TrainingBatch, seed: UInt64,
+                                       samplesPerTensor: Int, rng: inout SplitMix64) throws -> Int {
+        _ = try engine.accumulate(batch, gradientScale: 1, seed: seed)
         var checked = 0
         for p in adapter.parameters where p.name.contains("layers.0") {
-            let i = Int(rng.next() % UInt64(p.count))
-            let analytic = Double(p.gradient[i])
-            let original = p.value[i]
-            let h: Float = 2e-3
-            p.value[i] = original + h
-            let plus = try engine.accumulate(golden.batch, gradientScale: 0, seed: seed)
-            p.value[i] = original - h
-            let minus = try engine.accumulate(golden.batch, gradientScale: 0, seed: seed)
-            p.value[i] = original
-            let numeric = (plus - minus) / Double(2 * h)
-            #expect(abs(numeric - analytic) <= 2e-3 + 2e-2 * abs(analytic), "\(p.name)[\(i)]: numeric \(numeric), analytic \(analytic)")
-            checked += 1
+            for _ in 0..<samplesPerTensor {
+                let i = Int(rng.next() % UInt64(p.count))
+                let analytic = Double(p.gradient[i])
+                let original = p.value[i]
+                let h: Float = 2e-3
+                p.value[i] = original + h
+                let plus = try engine.accumulate(batch, gradientScale: 0, seed: seed)
+                p.value[i] = original - h
+                let minus = try engine.accumulate(batch, gradientScale: 0, seed: seed)
+                p.value[i] = original
+                let numeric = (plus - minus) / Double(2 * h)
+                #expect(abs(numeric - analytic) <= 2e-3 + 2e-2 * abs(analytic), "\(p.name)[\(i)]: numeric \(numeric), analytic \(analytic)")
+                checked += 1
+            }
         }
-        #expect(checked > 0)
+        return checked
     }
 
     /// Ranks in whole vectors of 8 take LoRAOutputGradient for dB and dt (the fixtures' rank 4
@@ -107,25 +116,7 @@ import TestSupport
             for i in 0..<p.count { p.value[i] = Float(rng.next() >> 40) / Float(1 << 24) * 0.2 - 0.1 }
         }
         let engine = TrainingEngine(model: model)
-        let seed: UInt64 = 11
-        _ = try engine.accumulate(golden.batch, gradientScale: 1, seed: seed)
-        var checked = 0
-        for p in adapter.parameters where p.name.contains("layers.0") {
-            for _ in 0..<2 {
-                let i = Int(rng.next() % UInt64(p.count))
-                let analytic = Double(p.gradient[i])
-                let original = p.value[i]
-                let h: Float = 2e-3
-                p.value[i] = original + h
-                let plus = try engine.accumulate(golden.batch, gradientScale: 0, seed: seed)
-                p.value[i] = original - h
-                let minus = try engine.accumulate(golden.batch, gradientScale: 0, seed: seed)
-                p.value[i] = original
-                let numeric = (plus - minus) / Double(2 * h)
-                #expect(abs(numeric - analytic) <= 2e-3 + 2e-2 * abs(analytic), "\(p.name)[\(i)]: numeric \(numeric), analytic \(analytic)")
-                checked += 1
-            }
-        }
+        let checked = try Self.checkFiniteDifferences(engine, adapter, golden.batch, seed: 11, samplesPerTensor: 2, rng: &rng)
         #expect(checked >= 8)
     }
 
