@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Row-major matrix products through OpenBLAS: every matrix product in lf goes through here.
 public enum BLAS {
@@ -25,10 +26,15 @@ public enum BLAS {
 
     /// Runs `body` with OpenBLAS on one thread: for code that already splits work over the cores
     /// and calls BLAS from each of them.
+    ///
+    /// OpenBLAS's thread count is one global setting, so sections that overlap (two trainings in one
+    /// process) count themselves in and out: the first one in sets one thread, the last one out
+    /// restores the count. A section that saved and restored the count on its own would turn the
+    /// threads back on under another's feet, and OpenBLAS on two threads does not sum exactly as on
+    /// one: the other run's results would depend on timing.
     public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        let previous = threads
-        if previous != 1 { threads = 1 }
-        defer { if previous != 1 { threads = previous } }
+        SingleThreadedSections.enter()
+        defer { SingleThreadedSections.leave() }
         return try body()
     }
 
@@ -36,5 +42,29 @@ public enum BLAS {
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+}
+
+/// The open `BLAS.singleThreaded` sections, and the thread count to restore after the last.
+private enum SingleThreadedSections {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var open = 0
+    nonisolated(unsafe) private static var restore = 1
+
+    static func enter() {
+        lock.lock()
+        defer { lock.unlock() }
+        if open == 0 {
+            restore = BLAS.threads
+            if restore != 1 { BLAS.threads = 1 }
+        }
+        open += 1
+    }
+
+    static func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        open -= 1
+        if open == 0, restore != 1 { BLAS.threads = restore }
     }
 }
