@@ -33,10 +33,12 @@ enum TrainingData {
 
     /// Packs the train and eval records with the tokenizer of `model` (a model directory, or a
     /// directory holding just tokenizer.json and tokenizer_config.json) into `directory`.
-    static func pack(model: String, into directory: URL, maxLength: Int = 512) throws -> Shards {
+    /// `eval` replaces the eval split when given.
+    static func pack(model: String, into directory: URL, maxLength: Int = 512, eval evalRecords: [[ChatMessage]]? = nil) throws -> Shards {
         let tokenizer = try Tokenizer.load(directory: model)
         let template = try ChatTemplate.resolve("auto", config: try TokenizerConfig.load(modelDirectory: model)).template
-        let (train, eval) = try records()
+        let (train, split) = try records()
+        let eval = evalRecords ?? split
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let shards = Shards(directory: directory)
         for (name, chats) in [("train", train), ("eval", eval)] {
@@ -48,6 +50,21 @@ enum TrainingData {
                                              tokenizerFingerprint: tokenizer.fingerprint, vocabularySize: tokenizer.vocabularySize)
         }
         return shards
+    }
+
+    /// Answers in symbols that no training answer uses: training on the train split moves
+    /// probability away from them, so after its first steps the eval loss on these rises, whatever
+    /// the last bits of the arithmetic (a plain eval split's loss wanders near a floor instead).
+    static let symbolAnswers: [[ChatMessage]] = [
+        ("Say something.", "~^|{}~^|{} `<>` @@@ ### $$$ %%% ^^^ &&& *** ~~~ |||"),
+        ("Draw a line.", "=+=+=+=+=+=+=+=+ <<>> {{}} [[]] \\\\ // ~~ ^^ ``"),
+        ("Count in symbols.", "#1 @2 $3 %4 ^5 &6 *7 (8) {9} [10] <11> |12| ~13~ `14`"),
+    ].map { [ChatMessage(role: .user, content: $0.0), ChatMessage(role: .assistant, content: $0.1)] }
+
+    /// tiny-chat's shards with `symbolAnswers` as the eval split, made once per test process.
+    static let tinyChatSymbolEval: Result<Shards, Error> = Result {
+        try pack(model: Fixtures.path("models/tiny-chat"), into: try Fixtures.temporaryDirectory("lf-trainer-symbol-shards"),
+                 eval: symbolAnswers)
     }
 
     /// tiny-chat's shards, made once per test process.
