@@ -33,6 +33,19 @@ struct TrainingScheduleTests {
         #expect(plan.order(epoch: 0) != plan.order(epoch: 1))
     }
 
+    @Test func largestMicroBatchIsTheMaximumOverTheStepsMicroBatches() {
+        // 37 sequences of lengths 1...37 (sequence i has i + 1 tokens); steps of 3 × 2 with a short last one.
+        let plan = TrainingSchedule(sequenceCount: 37, microBatch: 3, accumulation: 2, seed: 11)
+        let length = { (i: Int) in i + 1 }
+        func bruteForce(_ steps: Range<Int>) -> Int {
+            steps.flatMap { plan.microBatches(ofStep: $0) }.map { $0.map(length).reduce(0, +) }.max() ?? 0
+        }
+        for steps in [0..<1, 0..<7, 3..<5, 5..<9, 6..<7, 2..<20, 13..<14] {
+            #expect(plan.largestMicroBatch(steps: steps, size: length) == bruteForce(steps), "steps \(steps)")
+        }
+        #expect(plan.largestMicroBatch(steps: 4..<4, size: length) == 0)
+    }
+
     @Test func ordersDependOnTheSeedAndEpochOnly() {
         let a = TrainingSchedule(sequenceCount: 50, microBatch: 4, accumulation: 1, seed: 3)
         let b = TrainingSchedule(sequenceCount: 50, microBatch: 2, accumulation: 2, seed: 3)

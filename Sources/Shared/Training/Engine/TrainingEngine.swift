@@ -55,7 +55,7 @@ public final class TrainingEngine: @unchecked Sendable {
 
     private func pass(_ batch: TrainingBatch, rows N: Int, gradientScale: Float, seed: UInt64, backward: Bool) -> Double {
         let c = model.config
-        let b = reserve(rows: N)
+        let b = buffers(rows: N)
         b.linear.dropoutEnabled = backward
         let C = c.hiddenSize
 
@@ -193,8 +193,15 @@ public final class TrainingEngine: @unchecked Sendable {
         }
     }
 
+    /// Allocates the activations for micro-batches of up to `rows` rows now. Growing them
+    /// mid-run frees and maps them afresh, and every new page faults on first touch.
+    public func reserve(rows: Int) {
+        if rows > 0 { buffers(rows: rows) }
+    }
+
     /// Buffers for N rows (grown when a larger micro-batch comes).
-    private func reserve(rows N: Int) -> PassBuffers {
+    @discardableResult
+    private func buffers(rows N: Int) -> PassBuffers {
         if let buffers, N <= capacity { return buffers }
         let c = model.config
         layers = []

@@ -16,6 +16,7 @@ extension Trainer {
         Interrupts.setHandler { [weak self] signal in self?.interrupt.store(signal, ordering: .relaxed) }
         defer { Interrupts.setHandler(nil) }
 
+        reserveActivations()
         let progress = ProgressReporter("train", total: totalSteps, unit: "steps")
         let started = Date()
         var tokensThisRun = 0
@@ -82,6 +83,19 @@ extension Trainer {
     }
 
     var epoch: Double { plan.epoch(afterSteps: step) }
+
+    /// Sizes the engine's activations for the largest micro-batch this run will see (training
+    /// or evaluation), so that they are allocated once, not regrown as longer batches come.
+    func reserveActivations() {
+        var rows = plan.largestMicroBatch(steps: step..<totalSteps) { train.tokenCount(ofSequence: $0) }
+        if let eval {
+            let size = max(1, config.perDeviceTrainBatchSize)
+            for start in stride(from: 0, to: eval.sequenceCount, by: size) {
+                rows = max(rows, (start..<min(eval.sequenceCount, start + size)).reduce(0) { $0 + eval.tokenCount(ofSequence: $1) })
+            }
+        }
+        engine.reserve(rows: rows)
+    }
 
     /// Whether the step just completed is followed by an evaluation.
     var evaluationDue: Bool { eval != nil && (step % config.evalSteps == 0 || step == totalSteps) }

@@ -38,6 +38,27 @@ public struct TrainingSchedule: Sendable {
         return stride(from: start, to: end, by: microBatch).map { Array(order[$0..<min(end, $0 + microBatch)]) }
     }
 
+    /// The largest micro-batch of steps `steps`, measured by `size` (summed over its sequences):
+    /// what the engine's buffers must hold, so that they are allocated once before training.
+    public func largestMicroBatch(steps: Range<Int>, size: (Int) -> Int) -> Int {
+        guard !steps.isEmpty else { return 0 }
+        var largest = 0, step = steps.lowerBound
+        while step < steps.upperBound {
+            // One shuffle per epoch, not per step.
+            let epoch = step / stepsPerEpoch
+            let order = self.order(epoch: epoch)
+            let last = min(steps.upperBound, (epoch + 1) * stepsPerEpoch)
+            for s in step..<last {
+                let start = (s % stepsPerEpoch) * sequencesPerStep, end = min(order.count, start + sequencesPerStep)
+                for m in stride(from: start, to: end, by: microBatch) {
+                    largest = max(largest, order[m..<min(end, m + microBatch)].reduce(0) { $0 + size($1) })
+                }
+            }
+            step = last
+        }
+        return largest
+    }
+
     /// The sequence order of an epoch: a Fisher–Yates shuffle seeded by (seed, epoch).
     public func order(epoch: Int) -> [Int] {
         var order = Array(0..<sequenceCount)
