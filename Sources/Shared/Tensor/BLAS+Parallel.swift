@@ -39,5 +39,5 @@ extension BLAS {
                 pool.run(jobs: jobs, part)
             }
         }
-        }
+    }
 }

@@ -89,9 +89,8 @@ extension Trainer {
     func reserveActivations() {
         var rows = plan.largestMicroBatch(steps: step..<totalSteps) { train.tokenCount(ofSequence: $0) }
         if let eval {
-            let size = max(1, config.perDeviceTrainBatchSize)
-            for start in stride(from: 0, to: eval.sequenceCount, by: size) {
-                rows = max(rows, (start..<min(eval.sequenceCount, start + size)).reduce(0) { $0 + eval.tokenCount(ofSequence: $1) })
+            for batch in evaluationBatches(of: eval) {
+                rows = max(rows, batch.reduce(0) { $0 + eval.tokenCount(ofSequence: $1) })
             }
         }
         engine.reserve(rows: rows)
@@ -117,10 +116,9 @@ extension Trainer {
         guard let eval else { throw LFError("no eval data") }
         let started = Date()
         var sum = 0.0, count = 0, batches = 0
-        let size = max(1, config.perDeviceTrainBatchSize)
-        for start in stride(from: 0, to: eval.sequenceCount, by: size) {
+        for range in evaluationBatches(of: eval) {
             try stopIfInterrupted()
-            let batch = try TrainingBatch(sequences: (start..<min(eval.sequenceCount, start + size)).map { try eval.sequence($0) })
+            let batch = try TrainingBatch(sequences: range.map { try eval.sequence($0) })
             sum += try engine.loss(batch)
             count += batch.targetCount
             batches += 1
@@ -129,6 +127,12 @@ extension Trainer {
         Log.info(String(format: "step %d: eval loss %.4f, perplexity %.3f (%d tokens)", step, loss, exp(loss), count))
         return .evaluation(step: step, epoch: epoch, loss: loss, runtime: Date().timeIntervalSince(started),
                            samples: eval.sequenceCount, batches: batches)
+    }
+
+    /// The eval sequences, a micro-batch at a time, in order.
+    func evaluationBatches(of eval: ShardReader) -> [Range<Int>] {
+        let size = max(1, config.perDeviceTrainBatchSize)
+        return stride(from: 0, to: eval.sequenceCount, by: size).map { $0..<min(eval.sequenceCount, $0 + size) }
     }
 
     /// On SIGINT/SIGTERM: checkpoint the last completed step and exit with 128 + the signal.

@@ -32,10 +32,14 @@ public struct TrainingSchedule: Sendable {
 
     /// The micro-batches (sequence indices) of step `step` (0-based).
     public func microBatches(ofStep step: Int) -> [[Int]] {
-        let epoch = step / stepsPerEpoch, within = step % stepsPerEpoch
-        let order = self.order(epoch: epoch)
-        let start = within * sequencesPerStep, end = min(order.count, start + sequencesPerStep)
-        return stride(from: start, to: end, by: microBatch).map { Array(order[$0..<min(end, $0 + microBatch)]) }
+        let order = self.order(epoch: step / stepsPerEpoch)
+        return microBatchRanges(ofStep: step).map { Array(order[$0]) }
+    }
+
+    /// Where step `step`'s micro-batches lie in its epoch's order.
+    private func microBatchRanges(ofStep step: Int) -> [Range<Int>] {
+        let start = (step % stepsPerEpoch) * sequencesPerStep, end = min(sequenceCount, start + sequencesPerStep)
+        return stride(from: start, to: end, by: microBatch).map { $0..<min(end, $0 + microBatch) }
     }
 
     /// The largest micro-batch of steps `steps`, measured by `size` (summed over its sequences):
@@ -49,9 +53,8 @@ public struct TrainingSchedule: Sendable {
             let order = self.order(epoch: epoch)
             let last = min(steps.upperBound, (epoch + 1) * stepsPerEpoch)
             for s in step..<last {
-                let start = (s % stepsPerEpoch) * sequencesPerStep, end = min(order.count, start + sequencesPerStep)
-                for m in stride(from: start, to: end, by: microBatch) {
-                    largest = max(largest, order[m..<min(end, m + microBatch)].reduce(0) { $0 + size($1) })
+                for range in microBatchRanges(ofStep: s) {
+                    largest = max(largest, order[range].reduce(0) { $0 + size($1) })
                 }
             }
             step = last
