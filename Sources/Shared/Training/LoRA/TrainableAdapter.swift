@@ -35,16 +35,21 @@ public final class TrainableAdapter: @unchecked Sendable {
                 offset += l.rank * l.inFeatures
             }
         }
+        // Every gradient lives in the model's arena, beside the values: the model's layers keep
+        // pointers to them (a slice's `gradients`, a full module's), which must stay valid while
+        // the model lives, even if this adapter is dropped first.
         var parameters: [TrainableParameter] = []
         for (_, l) in slices {
             let key = TransformerModel.peftPrefix + l.name
             let a = TrainableParameter(name: key + ".lora_A.weight", shape: [l.rank, l.inFeatures], value: l.a,
                                        gradient: stackedGradientA[ObjectIdentifier(l)]!)
-            let b = TrainableParameter(name: key + ".lora_B.weight", shape: [l.rows, l.rank], value: l.b)
+            let b = TrainableParameter(name: key + ".lora_B.weight", shape: [l.rows, l.rank], value: l.b,
+                                       gradient: arena.floats(l.rows * l.rank))
             parameters += [a, b]
             var gradients = LoRAGradients(a: a.gradient, b: b.gradient, magnitude: nil)
             if let m = l.magnitude {
-                let magnitude = TrainableParameter(name: key + ".lora_magnitude_vector", shape: [l.rows], value: m)
+                let magnitude = TrainableParameter(name: key + ".lora_magnitude_vector", shape: [l.rows], value: m,
+                                                   gradient: arena.floats(l.rows))
                 parameters.append(magnitude)
                 gradients.magnitude = magnitude.gradient
             }
@@ -53,7 +58,8 @@ public final class TrainableAdapter: @unchecked Sendable {
         for module in fullModules {
             // HF's Trainer decays no norm and no bias.
             let tensors = module.tensors.map { t in
-                TrainableParameter(name: t.key, shape: t.shape, value: t.value, decays: !module.module.isNorm && !t.key.hasSuffix(".bias"))
+                TrainableParameter(name: t.key, shape: t.shape, value: t.value, gradient: arena.floats(t.shape.reduce(1, *)),
+                                   decays: !module.module.isNorm && !t.key.hasSuffix(".bias"))
             }
             parameters += tensors
             model.setGradients(of: module.module, tensors.map(\.gradient))
