@@ -1,6 +1,6 @@
 /// A tensor that training updates: its values (owned by whoever holds the model, e.g. a LoRA
-/// slice's A or B matrix), a gradient of the same shape (owned here), and whether weight decay
-/// applies to it.
+/// slice's A or B matrix), a gradient of the same shape (owned here, or, for an adapter's
+/// parameters, by the model's arena), and whether weight decay applies to it.
 ///
 /// `name` is the key the tensor is saved under in adapter_model.safetensors (PEFT's naming:
 /// `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`); optimiser state and
