@@ -7,10 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -x .build/release/lf-bench ]; then
-  core=$(.build/release/lf-bench blas)
-  [ -z "$core" ] || export OPENBLAS_CORETYPE=$core
-fi
+source scripts/blas-kernels.sh
 scratch=.build/asan
 mkdir -p "$scratch"
 echo "sanitize: building the tests with AddressSanitizer" >&2

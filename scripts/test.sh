@@ -12,12 +12,7 @@ fi
 
 bash scripts/setup.sh
 bash scripts/fetch-model.sh
-# The tools correct OpenBLAS's kernel choice on CPUs newer than it (BLASKernelChoice) by executing
-# themselves again; the test process cannot, so it gets the choice the tools make.
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-  core=$(.build/release/lf-bench blas)
-  [ -z "$core" ] || export OPENBLAS_CORETYPE=$core
-fi
+source scripts/blas-kernels.sh
 # With LF_REQUIRE_MODEL=1, a test that needs the default model fails when it is missing instead of
 # being skipped.
 LF_REQUIRE_MODEL=1 swift test "$@"
