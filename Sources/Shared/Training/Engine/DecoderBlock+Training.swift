@@ -5,21 +5,20 @@ extension DecoderBlock {
     /// Runs the layer on `b.x` in place, keeping its activations in `saved`.
     func trainingForward(_ b: PassBuffers, saved s: LayerActivations, context p: PassContext, config c: ModelConfig) {
         let N = p.rows, C = c.hiddenSize
-        s.input.update(from: b.x, count: N * C)
+        parallelCopy(s.input, from: b.x, count: N * C)
         attentionNorm.forward(s.attentionNormed, b.x, rows: N, C: C)
         qkv.trainingForward(s.attentionNormed, rows: N, into: s.qkv, tape: s.qkvTape, scratch: b.linear, passSeed: p.seed)
         prepareQKV(s.qkv, into: s.roped, context: p, config: c)
         segmentAttentionForward(s.attention, lse: s.logSumExp, qkv: s.roped, segments: p.segments, H: c.headCount,
                                 KV: c.kvHeadCount, hd: c.headDim, scale: attentionScale(c), window: c.slidingWindow)
         output.trainingForward(s.attention, rows: N, into: b.projected, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
-        add(b.x, b.projected, count: N * C)
-        s.middle.update(from: b.x, count: N * C)
+        parallelAdd(b.x, b.projected, count: N * C, copy: s.middle)
 
         mlpNorm.forward(s.mlpNormed, b.x, rows: N, C: C)
         up.trainingForward(s.mlpNormed, rows: N, into: s.gateUp, tape: s.upTape, scratch: b.linear, passSeed: p.seed)
         activate(s.gateUp, into: s.activation, rows: N, config: c)
         down.trainingForward(s.activation, rows: N, into: b.projected, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
-        add(b.x, b.projected, count: N * C)
+        parallelAdd(b.x, b.projected, count: N * C)
     }
 
     /// Turns `b.dx` from the gradient of the layer's output into that of its input (skipped when
@@ -30,8 +29,7 @@ extension DecoderBlock {
         let N = p.rows, C = c.hiddenSize, I = c.intermediateSize
 
         // MLP
-        b.dTemp.update(from: b.dx, count: N * C)
-        down.backward(dy: b.dTemp, x: s.activation, rows: N, dx: b.dActivation, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
+        down.backward(dy: outputGradient(down, b, count: N * C), x: s.activation, rows: N, dx: b.dActivation, tape: s.downTape, scratch: b.linear, passSeed: p.seed)
         if c.gatedMLP {
             Activations.gatedBackward(c.activation, b.dGateUp, b.dActivation, s.gateUp, rows: N, intermediate: I)
         } else {
@@ -42,8 +40,7 @@ extension DecoderBlock {
         if let g = normGradients.mlp { mlpNorm.parameterGradient(g, b.dNormed, s.middle, rows: N, C: C) }
 
         // Attention
-        b.dTemp.update(from: b.dx, count: N * C)
-        output.backward(dy: b.dTemp, x: s.attention, rows: N, dx: b.dAttention, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
+        output.backward(dy: outputGradient(output, b, count: N * C), x: s.attention, rows: N, dx: b.dAttention, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
         segmentAttentionBackward(b.dqkv, dOut: b.dAttention, out: s.attention, lse: s.logSumExp, qkv: s.roped,
                                  segments: p.segments, H: c.headCount, KV: c.kvHeadCount, hd: c.headDim,
                                  scale: attentionScale(c), window: c.slidingWindow)
@@ -57,6 +54,14 @@ extension DecoderBlock {
     }
 
     private func attentionScale(_ c: ModelConfig) -> Float { 1 / Float(c.headDim).squareRoot() }
+
+    /// The gradient at a projection's output that goes into the residual stream, `b.dx`, as its
+    /// backward may take it: a copy when DoRA scales it in place (`b.dx` is still needed after).
+    private func outputGradient(_ projection: Linear, _ b: PassBuffers, count: Int) -> UnsafeMutablePointer<Float> {
+        guard projection.adapters.contains(where: { $0.doraScale != nil }) else { return b.dx }
+        parallelCopy(b.dTemp, from: b.dx, count: count)
+        return b.dTemp
+    }
 
     /// The MLP's activation of the up projection: act(gate) · up, or act(x).
     private func activate(_ gateUp: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows N: Int, config c: ModelConfig) {
@@ -73,13 +78,14 @@ extension DecoderBlock {
     private func prepareQKV(_ raw: UnsafePointer<Float>, into roped: UnsafeMutablePointer<Float>, context p: PassContext, config c: ModelConfig) {
         let (H, KV, hd) = (c.headCount, c.kvHeadCount, c.headDim)
         let Q = H * hd, stride = Q + 2 * KV * hd
-        roped.update(from: raw, count: p.rows * stride)
         let rotaryDim = c.rope?.rotaryDim ?? 0
         let half = rotaryDim / 2
         let eps = Float(c.normEps)
         let jobs = p.rows >= 64 ? Parallel.coreCount : 1
         SpinPool.shared.run(jobs: jobs) { job in
-            for t in (p.rows * job / jobs)..<(p.rows * (job + 1) / jobs) {
+            let (lo, hi) = (p.rows * job / jobs, p.rows * (job + 1) / jobs)
+            (roped + lo * stride).update(from: raw + lo * stride, count: (hi - lo) * stride)
+            for t in lo..<hi {
                 let q = roped + t * stride, k = q + Q
                 if let qNorm, let kNorm {
                     rmsNormRows(q, q, qNorm, from: 0, to: H, C: hd, eps: eps, offset: 0)
