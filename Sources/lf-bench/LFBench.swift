@@ -126,8 +126,12 @@ enum LFBench {
         for i in 0..<(n * k) { b[i] = Float(i % 5) * 0.1 }
         let flops = 2 * Double(m * n * k)
         let threads = BLAS.threads
-        let openBLAS = time(runs: 7) { BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, c: c) }
+        // OpenBLAS's threads spin (sched_yield) for a while after they start and after each of its
+        // threaded products; a split measured then shared a core with one (half its speed in 5
+        // runs of 8 on a 2-core machine). So the split first, once they have gone to sleep.
+        Thread.sleep(forTimeInterval: 0.5)
         let split = BLAS.singleThreaded { time(runs: 7) { BLAS.parallelGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, c: c) } }
+        let openBLAS = time(runs: 7) { BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, c: c) }
         print(String(format: "sgemm %d x %d x %d (%@%@): %.1f GFLOP/s (OpenBLAS, %d threads), %.1f GFLOP/s (split over %d cores)", m, n, k,
                      transA ? "T" : "N", transB ? "T" : "N", flops / openBLAS / 1e9, threads, flops / split / 1e9, Parallel.coreCount))
     }
