@@ -81,7 +81,8 @@ final class PassBuffers: @unchecked Sendable {
     /// (N, C): the residual stream, then its gradient.
     let x: UnsafeMutablePointer<Float>
     let dx: UnsafeMutablePointer<Float>
-    /// (N, C) gradient scratch.
+    /// (N, C): a copy of dx for a DoRA projection's backward, which scales its output gradient in
+    /// place (untouched, so never resident, without DoRA).
     let dTemp: UnsafeMutablePointer<Float>
     let dNormed: UnsafeMutablePointer<Float>
     /// (N, Q + 2K): the gradient of q|k|v.
