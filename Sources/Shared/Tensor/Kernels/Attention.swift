@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Causal softmax attention of T new queries against the key/value cache, GQA-aware: query head h
@@ -14,14 +13,16 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, q: UnsafePointe
                              window: Int? = nil) {
     let S = start + T
     let group = H / KV
-    let jobs = min(Parallel.coreCount, H)
     if T == 1 {
         decodeAttention(out, q: q, keys: keys, values: values, S: S, H: H, KV: KV, hd: hd, scale: scale, window: window)
         return
     }
-    // Prompts: per head, scores = Q Kᵀ and out = P V with BLAS, heads split over the cores.
+    // Prompts: per head, scores = Q Kᵀ and out = P V with BLAS, heads split over the cores of lf's
+    // pool (Dispatch's threads ran beside a pool worker still spinning after the products before).
+    let pool = SpinPool.shared
+    let jobs = pool.isBusy ? 1 : min(Parallel.coreCount, pool.threads, H)
     BLAS.singleThreaded {
-        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+        pool.run(jobs: jobs) { job in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: T * S)
             defer { scores.deallocate() }
             var h = job
