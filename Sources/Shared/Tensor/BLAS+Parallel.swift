@@ -29,15 +29,8 @@ extension BLAS {
                      b: b + (transB ? c0 * ldb : c0), ldb: ldb, beta: beta, c: c + c0, ldc: ldc)
             }
         }
-        singleThreaded {
-            // Busy (a call from inside a job, or another thread's work): the same parts one after
-            // another. OpenBLAS may sum a part differently from the whole product, and a result
-            // must not depend on what else the process was doing.
-            if pool.isBusy {
-                for job in 0..<jobs { part(job) }
-            } else {
-                pool.run(jobs: jobs, part)
-            }
-        }
+        // Always these parts, even when the pool is busy and runs them in turn: OpenBLAS may sum a
+        // part differently from the whole product.
+        singleThreaded { pool.run(jobs: jobs, part) }
     }
 }

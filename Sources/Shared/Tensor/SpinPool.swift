@@ -34,11 +34,20 @@ public final class SpinPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(j)` for j in 0..<jobs (jobs ≤ threads) on the pool, the caller taking job 0, and
-    /// returns when all are done. Calls are serialised; a job must not call `run` itself.
-    public func run(jobs: Int, _ body: (Int) -> Void) {
-        let jobs = min(jobs, threads, 255)
-        guard jobs > 1 else { body(0); return }
+    /// Runs `body(j)` for every j in 0..<jobs and returns when all are done. The parts go to the
+    /// pool's threads, the caller taking part 0 (with more parts than threads, each thread takes
+    /// every threads-th part). When the pool is already running a job (a call from inside a job,
+    /// or from another thread) the parts run here, one after another: a nested post would wait
+    /// for itself, and the same parts in turn give the same sums (a result must not depend on
+    /// what else the process was doing).
+    public func run(jobs parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1 else { if parts == 1 { body(0) }; return }
+        let jobs = min(parts, threads, 255)
+        guard jobs > 1, !isBusy else { for part in 0..<parts { body(part) }; return }
+        guard jobs == parts else {
+            run(jobs: jobs) { job in for part in stride(from: job, to: parts, by: jobs) { body(part) } }
+            return
+        }
         lock.lock()
         running.store(true, ordering: .relaxed)
         defer {

@@ -19,10 +19,9 @@ public func attentionForward(_ out: UnsafeMutablePointer<Float>, q: UnsafePointe
     }
     // Prompts: per head, scores = Q Kᵀ and out = P V with BLAS, heads split over the cores of lf's
     // pool (Dispatch's threads ran beside a pool worker still spinning after the products before).
-    let pool = SpinPool.shared
-    let jobs = pool.isBusy ? 1 : min(Parallel.coreCount, pool.threads, H)
+    let jobs = min(Parallel.coreCount, H)
     BLAS.singleThreaded {
-        pool.run(jobs: jobs) { job in
+        SpinPool.shared.run(jobs: jobs) { job in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: T * S)
             defer { scores.deallocate() }
             var h = job

@@ -67,11 +67,7 @@ public enum LoRAOutputGradient {
                 j += width
             }
         }
-        if jobs > 1 && !SpinPool.shared.isBusy {
-            SpinPool.shared.run(jobs: jobs, share)
-        } else {
-            for job in 0..<jobs { share(job) }
-        }
+        SpinPool.shared.run(jobs: jobs, share)
         for job in 0..<jobs {
             let mine = sums + job * size
             for e in 0..<size { dB[e] += alpha * mine[e] }

@@ -22,14 +22,12 @@ func parallelAdd(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, co
     }
 }
 
-/// Runs `body(lo, hi)` over parts of 0..<n on the pool's threads (or on this one, when n is small
-/// or the pool is already running a job).
+/// Runs `body(lo, hi)` over parts of 0..<n on the pool's threads (on this one when n is small).
 private func splitRange(_ n: Int, _ body: (Int, Int) -> Void) {
-    let pool = SpinPool.shared
-    let jobs = n >= parallelFloats && !pool.isBusy ? min(Parallel.coreCount, pool.threads) : 1
+    let jobs = n >= parallelFloats ? Parallel.coreCount : 1
     // Parts in whole cache lines, so that no two threads write the same one.
     let part = (n / jobs + 15) & ~15
-    pool.run(jobs: jobs) { job in
+    SpinPool.shared.run(jobs: jobs) { job in
         let lo = min(n, job * part), hi = job == jobs - 1 ? n : min(n, lo + part)
         if lo < hi { body(lo, hi) }
     }

@@ -175,14 +175,13 @@ func forEachSegmentAndKVHead(_ segments: [AttentionSegment], KV: Int, group: Int
     // Not the longest segment's need alone: a segment of 96 rows is one block, one of 97 is 64-row blocks.
     guard let floats = order.map({ group * causalBlockRows($0.count) * max($0.count, hd) }).max() else { return }
     let jobCount = order.count * KV
-    let pool = SpinPool.shared
     // On lf's pool, whose workers are awake from the products before: Dispatch's threads ran
     // beside a worker still spinning there, two busy threads sharing a core.
-    let threads = pool.isBusy ? 1 : min(Parallel.coreCount, pool.threads, jobCount)
+    let threads = min(Parallel.coreCount, jobCount)
     let next = Atomic<Int>(0)
     AttentionScratch.shared.withBuffers(threads: threads, buffers: buffers, floats: floats) { scratch in
         BLAS.singleThreaded {
-            pool.run(jobs: threads) { thread in
+            SpinPool.shared.run(jobs: threads) { thread in
                 while true {
                     let job = next.add(1, ordering: .relaxed).oldValue
                     guard job < jobCount else { break }
