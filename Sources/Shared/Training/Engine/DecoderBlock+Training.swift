@@ -74,17 +74,18 @@ extension DecoderBlock {
     }
 
     /// q|k|v rows as attention takes them: Qwen3's per-head norms of q and k, then RoPE at each
-    /// row's position.
+    /// row's position; in place when `roped` is `raw` (no q/k norms).
     private func prepareQKV(_ raw: UnsafePointer<Float>, into roped: UnsafeMutablePointer<Float>, context p: PassContext, config c: ModelConfig) {
         let (H, KV, hd) = (c.headCount, c.kvHeadCount, c.headDim)
         let Q = H * hd, stride = Q + 2 * KV * hd
         let rotaryDim = c.rope?.rotaryDim ?? 0
         let half = rotaryDim / 2
         let eps = Float(c.normEps)
+        assert(roped != raw || qNorm == nil, "q/k norms need the raw projection kept apart")
         let jobs = p.rows >= 64 ? Parallel.coreCount : 1
         SpinPool.shared.run(jobs: jobs) { job in
             let (lo, hi) = (p.rows * job / jobs, p.rows * (job + 1) / jobs)
-            (roped + lo * stride).update(from: raw + lo * stride, count: (hi - lo) * stride)
+            if roped != raw { (roped + lo * stride).update(from: raw + lo * stride, count: (hi - lo) * stride) }
             for t in lo..<hi {
                 let q = roped + t * stride, k = q + Q
                 if let qNorm, let kNorm {

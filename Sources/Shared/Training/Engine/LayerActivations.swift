@@ -7,7 +7,10 @@
 final class LayerActivations: @unchecked Sendable {
     /// (N, C) the layer's input (the residual stream before it).
     let input: UnsafeMutablePointer<Float>
-    /// (N, Q + 2K) q|k|v as the projection returns them (before q/k norms and RoPE).
+    /// (N, Q + 2K) q|k|v as the projection returns them (before q/k norms and RoPE), kept only for
+    /// the q/k norms' backward. Without q/k norms this is `roped` itself: the projection writes
+    /// there and RoPE turns it in place (its backward needs only the output's gradient), sparing
+    /// a copy and a tenth of the activation memory.
     let qkv: UnsafeMutablePointer<Float>
     /// (N, Q) attention output; (N, H) its log-sum-exp per head.
     let attention: UnsafeMutablePointer<Float>
@@ -42,16 +45,16 @@ final class LayerActivations: @unchecked Sendable {
             return
         }
         let Q = c.queryWidth, K = c.kvWidth
-        qkv = .allocate(capacity: N * (Q + 2 * K))
+        roped = .allocate(capacity: N * (Q + 2 * K))
+        qkv = c.qkNorm ? .allocate(capacity: N * (Q + 2 * K)) : roped
         attention = .allocate(capacity: N * Q)
         logSumExp = .allocate(capacity: N * c.headCount)
         middle = .allocate(capacity: N * c.hiddenSize)
         gateUp = .allocate(capacity: N * (c.gatedMLP ? 2 : 1) * c.intermediateSize)
         attentionNormed = .allocate(capacity: N * c.hiddenSize)
         mlpNormed = .allocate(capacity: N * c.hiddenSize)
-        roped = .allocate(capacity: N * (Q + 2 * K))
         activation = .allocate(capacity: N * c.intermediateSize)
-        owned = [input, qkv, attention, logSumExp, middle, gateUp, attentionNormed, mlpNormed, roped, activation]
+        owned = [input, attention, logSumExp, middle, gateUp, attentionNormed, mlpNormed, roped, activation] + (c.qkNorm ? [qkv] : [])
         lender = nil
     }
 
@@ -60,7 +63,7 @@ final class LayerActivations: @unchecked Sendable {
     /// Floats held by one full set, for N rows.
     static func floats(rows N: Int, config c: ModelConfig) -> Int {
         let qkv = c.queryWidth + 2 * c.kvWidth
-        return N * (4 * c.hiddenSize + 2 * qkv + c.queryWidth + c.headCount + ((c.gatedMLP ? 2 : 1) + 1) * c.intermediateSize)
+        return N * (4 * c.hiddenSize + (c.qkNorm ? 2 : 1) * qkv + c.queryWidth + c.headCount + ((c.gatedMLP ? 2 : 1) + 1) * c.intermediateSize)
     }
 }
 
