@@ -1,6 +1,7 @@
 """The PyTorch + PEFT peer of lf-train: LoRA on SmolLM2 in float32 on the same shards, micro-batches
 and settings, timed the same way (tokens of the steps / wall time of the training loop, step 1
-included). Prints one JSON line: tokens_per_second, peak_rss_bytes, steps, loss.
+included). Prints one JSON line: tokens_per_second, peak_rss_bytes, steps, loss, and
+tokens_per_second_after_step1 (the steps after the first, which pays for first allocations).
 
 usage: peer_train.py MODEL SHARDS STEPS MICRO_BATCH THREADS RANK"""
 import json, os, resource, sys, time
@@ -23,6 +24,7 @@ model.train()
 optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.0)
 tokens, losses = 0, []
 start = time.perf_counter()
+first = None  # (tokens, time) at the end of step 1
 for step in range(steps):
     batch = [sequences[(step * micro + i) % len(sequences)] for i in range(micro)]
     plain = plain_batch(torch, batch)
@@ -41,6 +43,9 @@ for step in range(steps):
     optimizer.zero_grad(set_to_none=True)
     tokens += sum(len(s[0]) for s in batch)
     losses.append(out.loss.item())
+    if first is None:
+        first = (tokens, time.perf_counter())
 elapsed = time.perf_counter() - start
-print(json.dumps({"tokens_per_second": tokens / elapsed, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+after = (tokens - first[0]) / (start + elapsed - first[1]) if steps > 1 else None
+print(json.dumps({"tokens_per_second": tokens / elapsed, "tokens_per_second_after_step1": after, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   "steps": steps, "loss": losses[-1], "seconds": elapsed}))

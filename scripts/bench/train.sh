@@ -5,11 +5,13 @@
 #   instruction  alpaca_en_demo chats packed into 512-token sequences, prompts masked.
 # Prints tokens/s and peak memory of each, the ratios, and the share of the machine's measured
 # sgemm FLOP/s that lf's useful FLOPs reach (forward + the backward the adapter needs: the input
-# gradients through the frozen weights, the LoRA gradients, causal attention counted as a triangle,
-# the LM head only at trained rows).
+# gradients through the frozen weights, none into layer 0's q/k/v; the LoRA gradients; causal
+# attention counted as a triangle; the LM head only at trained rows).
 #
 # Each workload runs ROUNDS times (sgemm peak, lf, peer), printing every round and, with more than
-# one, the medians (of each column, ratios included).
+# one, the medians (of each column, ratios included). Then the same figures for the steps after the
+# first: step 1 pays for first allocations (lf: the first touch of its activation memory, kept for
+# the run; PyTorch: its allocator's warm-up), which a short run weighs more than a long one does.
 #
 # usage: scripts/bench/train.sh [STEPS] [THREADS] [ROUNDS]
 set -euo pipefail
@@ -80,10 +82,12 @@ def useful_flops(sequences):
     n = sum(len(s[0]) for s in sequences)
     trained = sum(sum(1 for k in range(1, len(s[0])) if s[1][k] and k not in s[2]) for s in sequences)
     frozen = L * sum(i * o for i, o in modules)
+    # No input gradient into layer 0's q/k/v: no trained weight lies below them (neither tool computes it).
+    first_qkv = sum(i * o for i, o in modules[:3])
     lora = L * sum(2 * r * (i + o) + 2 * r * (2 * i + 2 * o) for i, o in modules)
     pairs = sum((e - b) * (e - b + 1) // 2 for s in sequences for b, e in zip(s[2], s[2][1:] + [len(s[0])]))
     attention = L * H * hd * 2 * 2 * pairs * 3  # QKᵀ and PV forward, twice that backward
-    return 4 * frozen * n + lora * n // 1 + attention + 4 * V * C * trained
+    return (4 * frozen - 2 * first_qkv) * n + lora * n + attention + 4 * V * C * trained
 
 def run_lf(shards, out):
     cmd = [f"{bin}/lf-train", "-m", model, "--data", shards, "-o", out, "--max-steps", str(steps), "--micro-batch", str(micro),
@@ -95,7 +99,11 @@ def run_lf(shards, out):
         sys.exit(f"lf-train failed:\n{p.stderr[-3000:]}")
     results = json.load(open(f"{out}/train_results.json"))
     peak = float(re.search(r"peak memory ([0-9.]+) GiB", p.stderr).group(1)) * 2**30
-    return results["train_tokens_per_second"], peak
+    # Seconds since the log's start at each step: its tokens over its throughput.
+    log = [json.loads(line) for line in open(f"{out}/trainer_log.jsonl")]
+    at = [(e["total_tokens"], e["total_tokens"] / e["throughput"]) for e in log if "throughput" in e]
+    after = (at[-1][0] - at[0][0]) / (at[-1][1] - at[0][1]) if len(at) > 1 else None
+    return results["train_tokens_per_second"], peak, after
 
 def run_peer(shards):
     p = subprocess.run([py, "scripts/bench/peer_train.py", model, shards, str(steps), str(micro), str(threads), str(r)],
@@ -103,7 +111,7 @@ def run_peer(shards):
     if p.returncode != 0:
         sys.exit(f"peer failed:\n{p.stderr[-3000:]}")
     result = json.loads(p.stdout.strip().splitlines()[-1])
-    return result["tokens_per_second"], result["peak_rss_bytes"]
+    return result["tokens_per_second"], result["peak_rss_bytes"], result["tokens_per_second_after_step1"]
 
 def sgemm_peak():
     """The best of OpenBLAS's own threads and lf's split (BLAS.parallelGemm) on each shape."""
@@ -118,23 +126,34 @@ def median(xs):
 # The shared machine's speed drifts by a fifth within minutes: each round measures the sgemm peak,
 # then lf, then the peer, so that the ratios compare neighbours in time.
 print(f"{'workload':12} {'lf tok/s':>9} {'peer tok/s':>10} {'speed':>6} {'lf GiB':>7} {'peer GiB':>8} {'memory':>7} {'lf GFLOP/s':>10} {'peak':>6} {'of peak':>7}")
+after_step1 = []
 for name in ("text", "instruction"):
     shards = f"{work}/{name}"
     sequences = read_shards(shards)
     # lf-train's steps take micro-batches in a shuffled order; FLOPs per token of the whole set.
     flops_per_token = useful_flops(sequences) / sum(len(s[0]) for s in sequences)
-    rows = []
+    rows, later = [], []
     for _ in range(rounds):
         peak_gflops = sgemm_peak()
-        lf_tps, lf_peak = run_lf(shards, f"{work}/out-{name}")
-        peer_tps, peer_peak = run_peer(shards)
+        lf_tps, lf_peak, lf_after = run_lf(shards, f"{work}/out-{name}")
+        peer_tps, peer_peak, peer_after = run_peer(shards)
         gflops = lf_tps * flops_per_token / 1e9
         rows.append((lf_tps, peer_tps, lf_tps / peer_tps, lf_peak, peer_peak, lf_peak / peer_peak, gflops, peak_gflops,
                      100 * gflops / peak_gflops))
-    if rounds > 1:
-        rows.append(tuple(median([row[i] for row in rows]) for i in range(len(rows[0]))))
+        if lf_after and peer_after:
+            later.append((lf_after, peer_after, lf_after / peer_after, lf_after * flops_per_token / 1e9, peak_gflops,
+                          100 * lf_after * flops_per_token / 1e9 / peak_gflops))
+    for table in (rows, later):
+        if len(table) > 1:
+            table.append(tuple(median([row[i] for row in table]) for i in range(len(table[0]))))
     for i, row in enumerate(rows):
         label = name if i == 0 else ("  median" if rounds > 1 and i == rounds else "")
         print(f"{label:12} {row[0]:9.1f} {row[1]:10.1f} {row[2]:5.2f}x {row[3] / 2**30:7.2f} {row[4] / 2**30:8.2f} "
               f"{row[5]:6.2f}x {row[6]:10.1f} {row[7]:6.1f} {row[8]:6.1f}%")
+    after_step1.append((name, later))
+print(f"\nthe steps after the first\n{'workload':12} {'lf tok/s':>9} {'peer tok/s':>10} {'speed':>6} {'lf GFLOP/s':>10} {'peak':>6} {'of peak':>7}")
+for name, later in after_step1:
+    for i, row in enumerate(later):
+        label = name if i == 0 else ("  median" if rounds > 1 and i == rounds else "")
+        print(f"{label:12} {row[0]:9.1f} {row[1]:10.1f} {row[2]:5.2f}x {row[3]:10.1f} {row[4]:6.1f} {row[5]:6.1f}%")
 PY
