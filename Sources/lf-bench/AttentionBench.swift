@@ -25,8 +25,21 @@ extension LFBench {
             segmentAttentionBackward(&dqkv, dOut: dOut, out: out, lse: lse, qkv: qkv, segments: segments, H: H, KV: KV, hd: hd,
                                      scale: scale)
         }
-        print(String(format: "attention %d x %d (H 9, KV 3, hd 64): forward %.1f ms, %.1f GFLOP/s; backward %.1f ms, %.1f GFLOP/s "
-                     + "(useful: the causal triangle, backward 2x the forward)",
-                     batch, sequence, forward * 1e3, forwardFlops / forward / 1e9, backward * 1e3, 2 * forwardFlops / backward / 1e9))
+        // The same with the probabilities kept by the forward pass (as training does when they fit).
+        var probabilities = [Float](repeating: 0, count: AttentionProbabilities.floats(segments: segments, H: H, KV: KV))
+        let keptForward = time(runs: 9) {
+            segmentAttentionForward(&out, lse: &lse, qkv: qkv, segments: segments, H: H, KV: KV, hd: hd, scale: scale,
+                                    probabilities: &probabilities)
+        }
+        let keptBackward = time(runs: 9) {
+            segmentAttentionBackward(&dqkv, dOut: dOut, out: out, lse: lse, qkv: qkv, segments: segments, H: H, KV: KV, hd: hd,
+                                     scale: scale, probabilities: probabilities)
+        }
+        print(String(format: "attention %d x %d (H 9, KV 3, hd 64), useful GFLOP/s (the causal triangle, backward 2x the forward):",
+                     batch, sequence))
+        for (label, f, b) in [("recomputing P", forward, backward), ("keeping P", keptForward, keptBackward)] {
+            print(String(format: "  %@: forward %.1f ms, %.1f GFLOP/s; backward %.1f ms, %.1f GFLOP/s", label,
+                         f * 1e3, forwardFlops / f / 1e9, b * 1e3, 2 * forwardFlops / b / 1e9))
+        }
     }
 }

@@ -52,6 +52,18 @@ import TestSupport
     // [130, 96]: the 96-row segment is one block, with more scores than a 64-row block of the longer one.
     @Test(arguments: [(nil, [200]), (nil, [70, 1, 150, 33]), (37, [200]), (64, [130, 90]), (nil, [130, 96])] as [(Int?, [Int])])
     func matchesTheDefinition(window: Int?, lengths: [Int]) throws {
+        try check(window: window, lengths: lengths, keepingProbabilities: false)
+    }
+
+    /// The same with the forward pass keeping the probabilities and the backward reading them;
+    /// the forward writes exactly `AttentionProbabilities.floats` of them (guards around them
+    /// stay untouched) and the backward only reads them.
+    @Test(arguments: [(nil, [200]), (nil, [70, 1, 150, 33]), (37, [200]), (64, [130, 90]), (nil, [130, 96])] as [(Int?, [Int])])
+    func matchesTheDefinitionKeepingProbabilities(window: Int?, lengths: [Int]) throws {
+        try check(window: window, lengths: lengths, keepingProbabilities: true)
+    }
+
+    private func check(window: Int?, lengths: [Int], keepingProbabilities: Bool) throws {
         let s = Shape()
         let Q = s.H * s.hd, stride = Q + 4 * s.hd
         var segments: [AttentionSegment] = []
@@ -65,9 +77,29 @@ import TestSupport
         let scale = 1 / Float(s.hd).squareRoot()
         var out = [Float](repeating: 0, count: N * Q), lse = [Float](repeating: 0, count: N * s.H)
         var dqkv = [Float](repeating: .nan, count: N * stride)
-        segmentAttentionForward(&out, lse: &lse, qkv: qkv, segments: segments, H: s.H, KV: s.KV, hd: s.hd, scale: scale, window: window)
-        segmentAttentionBackward(&dqkv, dOut: dOut, out: out, lse: lse, qkv: qkv, segments: segments, H: s.H, KV: s.KV, hd: s.hd,
-                                 scale: scale, window: window)
+        if keepingProbabilities {
+            let count = AttentionProbabilities.floats(segments: segments, H: s.H, KV: s.KV, window: window)
+            let guardFloats = 64
+            var kept = [Float](repeating: .nan, count: count + 2 * guardFloats)
+            kept.withUnsafeMutableBufferPointer { k in
+                segmentAttentionForward(&out, lse: &lse, qkv: qkv, segments: segments, H: s.H, KV: s.KV, hd: s.hd, scale: scale,
+                                        window: window, probabilities: k.baseAddress! + guardFloats)
+            }
+            #expect(kept[guardFloats..<(guardFloats + count)].allSatisfy { !$0.isNaN }, "every kept probability written")
+            #expect(kept[..<guardFloats].allSatisfy(\.isNaN) && kept[(guardFloats + count)...].allSatisfy(\.isNaN),
+                    "nothing written outside them")
+            let before = kept
+            kept.withUnsafeBufferPointer { k in
+                segmentAttentionBackward(&dqkv, dOut: dOut, out: out, lse: lse, qkv: qkv, segments: segments, H: s.H, KV: s.KV,
+                                         hd: s.hd, scale: scale, window: window, probabilities: k.baseAddress! + guardFloats)
+            }
+            #expect(zip(kept, before).allSatisfy { $0.bitPattern == $1.bitPattern }, "the backward leaves them as they were")
+        } else {
+            segmentAttentionForward(&out, lse: &lse, qkv: qkv, segments: segments, H: s.H, KV: s.KV, hd: s.hd, scale: scale,
+                                    window: window)
+            segmentAttentionBackward(&dqkv, dOut: dOut, out: out, lse: lse, qkv: qkv, segments: segments, H: s.H, KV: s.KV,
+                                     hd: s.hd, scale: scale, window: window)
+        }
         let expected = Self.reference(qkv: qkv, dOut: dOut, segments: segments, window: window, scale: Double(scale))
         checkTensor("out", actual: out, expected: expected.out.map { Float($0) }, atol: 1e-5)
         checkTensor("dqkv", actual: dqkv, expected: expected.dqkv.map { Float($0) }, atol: 1e-4)

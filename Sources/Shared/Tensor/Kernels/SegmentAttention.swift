@@ -15,26 +15,34 @@ public struct AttentionSegment: Sendable, Equatable {
 
 /// Causal softmax attention for training, over the rows of a q|k|v matrix, segment by segment.
 /// Besides the output it keeps each row's log-sum-exp per head, from which the backward pass
-/// recomputes the probabilities instead of storing T² of them.
+/// recomputes the probabilities; or, given `probabilities` (`AttentionProbabilities.floats` of
+/// them), it keeps the probabilities themselves there and the backward pass reads them, one
+/// product and the exponentials fewer (a fifth of the backward's time) for the memory of the
+/// causal blocks' scores.
 ///
 /// - Parameters:
 ///   - out: (N, H·hd); lse: (N, H);
 ///   - qkv: (N, H·hd + 2·KV·hd) rows q | k | v (after RoPE);
 ///   - window: sliding-window attention (a row sees itself and the `window − 1` before it).
 public func segmentAttentionForward(_ out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
-                                    segments: [AttentionSegment], H: Int, KV: Int, hd: Int, scale: Float, window: Int? = nil) {
+                                    segments: [AttentionSegment], H: Int, KV: Int, hd: Int, scale: Float, window: Int? = nil,
+                                    probabilities: UnsafeMutablePointer<Float>? = nil) {
     let Q = H * hd, K = KV * hd, stride = Q + 2 * K
     let group = H / KV
+    let kept = probabilities.map { AttentionProbabilities(segments: segments, KV: KV, group: group, window: window, at: $0) }
     forEachSegmentAndKVHead(segments, KV: KV, group: group, hd: hd, buffers: 3) { segment, kv, scratch in
-        let scores = scratch[0], queries = scratch[1], outputs = scratch[2]
+        let queries = scratch[1], outputs = scratch[2]
         let base = qkv + segment.start * stride
         let keys = base + Q + kv * hd, values = base + Q + K + kv * hd
         let heads = Heads(first: kv * group, count: group, hd: hd)
+        var next = kept?.start(of: segment, kv: kv)
         // Causal: a block of query rows needs only the keys up to its last row (and, with a
         // window, from its first row's window start), so the products skip the upper triangle.
         for (i0, i1) in causalBlocks(segment.count) {
             let j0 = window.map { max(0, i0 + 1 - $0) } ?? 0
             let b = i1 - i0, n = i1 - j0
+            let scores = next ?? scratch[0]
+            next = next.map { $0 + group * b * n }
             // The query heads that share this key/value head, stacked: one product against the keys.
             heads.gather(queries, from: base + i0 * stride, ld: stride, rows: b)
             BLAS.gemm(transB: true, m: group * b, n: n, k: hd, alpha: scale, a: queries, lda: hd, b: keys + j0 * stride, ldb: stride,
@@ -65,12 +73,16 @@ public func segmentAttentionForward(_ out: UnsafeMutablePointer<Float>, lse: Uns
 /// Like the forward it works on blocks of query rows and the keys they see.
 public func segmentAttentionBackward(_ dqkv: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, out: UnsafePointer<Float>,
                                      lse: UnsafePointer<Float>, qkv: UnsafePointer<Float>, segments: [AttentionSegment],
-                                     H: Int, KV: Int, hd: Int, scale: Float, window: Int? = nil) {
+                                     H: Int, KV: Int, hd: Int, scale: Float, window: Int? = nil,
+                                     probabilities: UnsafePointer<Float>? = nil) {
     let Q = H * hd, K = KV * hd, stride = Q + 2 * K
     let group = H / KV
+    let kept = probabilities.map { AttentionProbabilities(segments: segments, KV: KV, group: group, window: window,
+                                                          at: UnsafeMutablePointer(mutating: $0)) }
     forEachSegmentAndKVHead(segments, KV: KV, group: group, hd: hd, buffers: 5) { segment, kv, scratch in
         let L = segment.count
-        let p = scratch[0], dp = scratch[1], queries = scratch[2], dO = scratch[3], dQ = scratch[4]
+        let dp = scratch[1], queries = scratch[2], dO = scratch[3], dQ = scratch[4]
+        var next = kept?.start(of: segment, kv: kv)
         let base = qkv + segment.start * stride, dBase = dqkv + segment.start * stride
         let keys = base + Q + kv * hd, values = base + Q + K + kv * hd
         let dKeys = dBase + Q + kv * hd, dValues = dBase + Q + K + kv * hd
@@ -84,17 +96,22 @@ public func segmentAttentionBackward(_ dqkv: UnsafeMutablePointer<Float>, dOut: 
             let b = i1 - i0, n = i1 - j0, rows = group * b
             heads.gather(queries, from: base + i0 * stride, ld: stride, rows: b)
             heads.gather(dO, from: dOut + (segment.start + i0) * Q, ld: Q, rows: b)
-            // P, recomputed from the log-sum-exp.
-            BLAS.gemm(transB: true, m: rows, n: n, k: hd, alpha: scale, a: queries, lda: hd, b: keys + j0 * stride, ldb: stride,
-                      c: p, ldc: n)
-            for r in 0..<rows {
-                let i = i0 + r % b, h = heads.first + r / b
-                let row = p + r * n
-                let first = (window.map { max(0, i + 1 - $0) } ?? 0) - j0
-                let last = i - j0
-                _ = expAndSum(row + first, last + 1 - first, shift: lse[(segment.start + i) * H + h])
-                row.update(repeating: 0, count: first)
-                (row + last + 1).update(repeating: 0, count: n - last - 1)
+            // P, kept by the forward pass or recomputed from the log-sum-exp.
+            let p = next ?? scratch[0]
+            if let stored = next {
+                next = stored + rows * n
+            } else {
+                BLAS.gemm(transB: true, m: rows, n: n, k: hd, alpha: scale, a: queries, lda: hd, b: keys + j0 * stride, ldb: stride,
+                          c: p, ldc: n)
+                for r in 0..<rows {
+                    let i = i0 + r % b, h = heads.first + r / b
+                    let row = p + r * n
+                    let first = (window.map { max(0, i + 1 - $0) } ?? 0) - j0
+                    let last = i - j0
+                    _ = expAndSum(row + first, last + 1 - first, shift: lse[(segment.start + i) * H + h])
+                    row.update(repeating: 0, count: first)
+                    (row + last + 1).update(repeating: 0, count: n - last - 1)
+                }
             }
             // dV += Pᵀ dO
             BLAS.gemm(transA: true, m: n, n: hd, k: rows, a: p, lda: n, b: dO, ldb: hd, beta: 1, c: dValues + j0 * stride, ldc: stride)
@@ -111,6 +128,45 @@ public func segmentAttentionBackward(_ dqkv: UnsafeMutablePointer<Float>, dOut: 
             BLAS.gemm(transA: true, m: n, n: hd, k: rows, alpha: scale, a: dp, lda: n, b: queries, ldb: hd,
                       beta: 1, c: dKeys + j0 * stride, ldc: stride)
         }
+    }
+}
+
+/// Where the forward pass keeps the probabilities when asked to: per segment (in the order
+/// given) and key/value head, its causal blocks one after another, each the (group · block rows
+/// × keys) matrix of the stacked query heads, zero outside the rows' causal (or window) range.
+public struct AttentionProbabilities {
+    /// Floats the probabilities of these segments take.
+    public static func floats(segments: [AttentionSegment], H: Int, KV: Int, window: Int? = nil) -> Int {
+        KV * segments.reduce(0) { $0 + perHead($1.count, group: H / KV, window: window) }
+    }
+
+    /// Floats one key/value head's blocks take in a segment of L rows.
+    private static func perHead(_ L: Int, group: Int, window: Int?) -> Int {
+        causalBlocks(L).reduce(0) { sum, block in
+            let j0 = window.map { max(0, block.0 + 1 - $0) } ?? 0
+            return sum + group * (block.1 - block.0) * (block.1 - j0)
+        }
+    }
+
+    private let starts: [Int: UnsafeMutablePointer<Float>]
+    private let perSegment: [Int: Int]
+
+    init(segments: [AttentionSegment], KV: Int, group: Int, window: Int?, at base: UnsafeMutablePointer<Float>) {
+        var starts: [Int: UnsafeMutablePointer<Float>] = [:], perSegment: [Int: Int] = [:]
+        var offset = 0
+        for segment in segments where segment.count > 0 {
+            let floats = Self.perHead(segment.count, group: group, window: window)
+            starts[segment.start] = base + offset
+            perSegment[segment.start] = floats
+            offset += KV * floats
+        }
+        self.starts = starts
+        self.perSegment = perSegment
+    }
+
+    /// Where the blocks of `segment` and key/value head `kv` begin.
+    func start(of segment: AttentionSegment, kv: Int) -> UnsafeMutablePointer<Float> {
+        starts[segment.start]! + kv * perSegment[segment.start]!
     }
 }
 

@@ -10,7 +10,8 @@ extension DecoderBlock {
         qkv.trainingForward(s.attentionNormed, rows: N, into: s.qkv, tape: s.qkvTape, scratch: b.linear, passSeed: p.seed)
         prepareQKV(s.qkv, into: s.roped, context: p, config: c)
         segmentAttentionForward(s.attention, lse: s.logSumExp, qkv: s.roped, segments: p.segments, H: c.headCount,
-                                KV: c.kvHeadCount, hd: c.headDim, scale: attentionScale(c), window: c.slidingWindow)
+                                KV: c.kvHeadCount, hd: c.headDim, scale: attentionScale(c), window: c.slidingWindow,
+                                probabilities: p.keepsProbabilities ? s.probabilities : nil)
         output.trainingForward(s.attention, rows: N, into: b.projected, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
         parallelAdd(b.x, b.projected, count: N * C, copy: s.middle)
 
@@ -43,7 +44,8 @@ extension DecoderBlock {
         output.backward(dy: outputGradient(output, b, count: N * C), x: s.attention, rows: N, dx: b.dAttention, tape: s.outputTape, scratch: b.linear, passSeed: p.seed)
         segmentAttentionBackward(b.dqkv, dOut: b.dAttention, out: s.attention, lse: s.logSumExp, qkv: s.roped,
                                  segments: p.segments, H: c.headCount, KV: c.kvHeadCount, hd: c.headDim,
-                                 scale: attentionScale(c), window: c.slidingWindow)
+                                 scale: attentionScale(c), window: c.slidingWindow,
+                                 probabilities: p.keepsProbabilities ? UnsafePointer(s.probabilities) : nil)
         unprepareQKV(b.dqkv, raw: s.qkv, context: p, config: c)
         // A trained attention norm needs the gradient at its output even when nothing below trains.
         let attentionNormGradient = normGradients.attention

@@ -26,6 +26,11 @@ final class LayerActivations: @unchecked Sendable {
     let roped: UnsafeMutablePointer<Float>
     /// (N, I) the MLP's activation, the down projection's input.
     let activation: UnsafeMutablePointer<Float>
+    /// Attention's probabilities (`AttentionProbabilities`), kept when a pass's fit in
+    /// `probabilityCapacity` floats: the backward then reads them instead of recomputing them.
+    /// Allocated at that capacity, but only the pages a pass writes become resident.
+    let probabilities: UnsafeMutablePointer<Float>
+    let probabilityCapacity: Int
     /// DoRA's pre-scale outputs, per linear layer.
     let qkvTape = LinearTape(), outputTape = LinearTape(), upTape = LinearTape(), downTape = LinearTape()
     private let owned: [UnsafeMutablePointer<Float>]
@@ -40,6 +45,7 @@ final class LayerActivations: @unchecked Sendable {
             qkv = shared.qkv; attention = shared.attention; logSumExp = shared.logSumExp
             middle = shared.middle; gateUp = shared.gateUp
             attentionNormed = shared.attentionNormed; mlpNormed = shared.mlpNormed; roped = shared.roped; activation = shared.activation
+            probabilities = shared.probabilities; probabilityCapacity = shared.probabilityCapacity
             owned = [input]
             lender = shared
             return
@@ -54,13 +60,23 @@ final class LayerActivations: @unchecked Sendable {
         attentionNormed = .allocate(capacity: N * c.hiddenSize)
         mlpNormed = .allocate(capacity: N * c.hiddenSize)
         activation = .allocate(capacity: N * c.intermediateSize)
-        owned = [input, attention, logSumExp, middle, gateUp, attentionNormed, mlpNormed, roped, activation] + (c.qkNorm ? [qkv] : [])
+        probabilityCapacity = Self.probabilityFloats(rows: N, config: c)
+        probabilities = .allocate(capacity: max(1, probabilityCapacity))
+        owned = [input, attention, logSumExp, middle, gateUp, attentionNormed, mlpNormed, roped, activation, probabilities]
+            + (c.qkNorm ? [qkv] : [])
         lender = nil
     }
 
     deinit { for p in owned { p.deallocate() } }
 
-    /// Floats held by one full set, for N rows.
+    /// At most half as many floats as the other activations, for attention's probabilities: up to
+    /// about 1000-token sequences at SmolLM2's shapes (a third more memory at 512 tokens, for
+    /// a backward pass a fifth faster in attention); longer ones recompute them.
+    static func probabilityFloats(rows N: Int, config c: ModelConfig) -> Int {
+        floats(rows: N, config: c) / 2
+    }
+
+    /// Floats held by one full set, for N rows (besides the probabilities).
     static func floats(rows N: Int, config c: ModelConfig) -> Int {
         let qkv = c.queryWidth + 2 * c.kvWidth
         return N * (4 * c.hiddenSize + (c.qkNorm ? 2 : 1) * qkv + c.queryWidth + c.headCount + ((c.gatedMLP ? 2 : 1) + 1) * c.intermediateSize)
@@ -76,6 +92,8 @@ struct PassContext {
     let sin: UnsafePointer<Float>
     /// Dropout masks derive from it.
     let seed: UInt64
+    /// Whether attention keeps its probabilities for the backward pass (`LayerActivations.probabilities`).
+    let keepsProbabilities: Bool
 }
 
 /// Buffers one training pass reuses across layers, sized for N rows.

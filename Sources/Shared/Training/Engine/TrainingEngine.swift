@@ -23,12 +23,14 @@ public final class TrainingEngine: @unchecked Sendable {
         self.checkpointing = checkpointing
     }
 
-    /// Bytes of activation memory held for the largest micro-batch seen.
+    /// Bytes of activation memory held for the largest micro-batch seen (attention's
+    /// probabilities counted at their capacity, an upper bound).
     public var activationBytes: Int {
         guard capacity > 0 else { return 0 }
         let c = model.config
-        let perLayer = checkpointing ? capacity * c.hiddenSize : LayerActivations.floats(rows: capacity, config: c)
-        let shared = checkpointing ? LayerActivations.floats(rows: capacity, config: c) : 0
+        let full = LayerActivations.floats(rows: capacity, config: c) + LayerActivations.probabilityFloats(rows: capacity, config: c)
+        let perLayer = checkpointing ? capacity * c.hiddenSize : full
+        let shared = checkpointing ? full : 0
         return 4 * (perLayer * c.layerCount + shared) + layers.reduce(0) { $0 + $1.qkvTape.bytes + $1.outputTape.bytes + $1.upTape.bytes + $1.downTape.bytes }
     }
 
@@ -85,8 +87,13 @@ public final class TrainingEngine: @unchecked Sendable {
 
         return cosTable.withUnsafeBufferPointer { cosBuffer in
             sinTable.withUnsafeBufferPointer { sinBuffer in
+                // The probabilities are kept when the batch's fit (a function of the batch alone,
+                // so that a resumed run takes the same path).
+                let keeps = backward && AttentionProbabilities.floats(segments: batch.segments, H: c.headCount, KV: c.kvHeadCount,
+                                                                      window: c.slidingWindow)
+                    <= LayerActivations.probabilityFloats(rows: N, config: c)
                 let context = PassContext(rows: N, segments: batch.segments, cos: cosBuffer.baseAddress!, sin: sinBuffer.baseAddress!,
-                                          seed: seed)
+                                          seed: seed, keepsProbabilities: keeps)
                 embed(batch, into: b.x)
                 for (block, saved) in zip(model.blocks, layers) {
                     block.trainingForward(b, saved: saved, context: context, config: c)
