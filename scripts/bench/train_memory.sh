@@ -21,7 +21,10 @@
 # 512 rows without checkpointing, 114 MiB with; q4's load takes ~30 s (quantisation).
 # Since each layer keeps its normed inputs, roped q|k|v and MLP activation (nothing recomputed
 # in the backward), micro-batch 4 in bf16 peaks at 8127 MiB without checkpointing (activations
-# 5138 MiB) and 3563 MiB with it (activations 590 MiB), by the same `lf-bench train` runs.
+# 5138 MiB) and 3563 MiB with it (activations 590 MiB), by the same `lf-bench train` runs; since
+# attention also keeps its probabilities, 8881 MiB without checkpointing (`lf-bench train MODEL
+# 512 4 0 --base-dtype bf16`, 2026-12-07; activations 7124 MiB, the probabilities counted at
+# their capacity).
 #
 # usage: scripts/bench/train_memory.sh [STEPS]        (env: SEQ, BATCHES, LF_BENCH_VENV)
 set -euo pipefail
