@@ -71,7 +71,7 @@ final class LayerActivations: @unchecked Sendable {
 
     /// At most half as many floats as the other activations, for attention's probabilities: up to
     /// about 1000-token sequences at SmolLM2's shapes (a third more memory at 512 tokens, for
-    /// a backward pass a fifth faster in attention); longer ones recompute them.
+    /// an attention backward 15–18% faster); longer ones recompute them.
     static func probabilityFloats(rows N: Int, config c: ModelConfig) -> Int {
         floats(rows: N, config: c) / 2
     }
