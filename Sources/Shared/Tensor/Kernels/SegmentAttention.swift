@@ -148,25 +148,24 @@ public struct AttentionProbabilities {
         }
     }
 
-    private let starts: [Int: UnsafeMutablePointer<Float>]
-    private let perSegment: [Int: Int]
+    /// Per segment (by its first row): where its blocks begin, and the floats of one key/value head's.
+    private let blocks: [Int: (start: UnsafeMutablePointer<Float>, perHead: Int)]
 
     init(segments: [AttentionSegment], KV: Int, group: Int, window: Int?, at base: UnsafeMutablePointer<Float>) {
-        var starts: [Int: UnsafeMutablePointer<Float>] = [:], perSegment: [Int: Int] = [:]
+        var blocks: [Int: (start: UnsafeMutablePointer<Float>, perHead: Int)] = [:]
         var offset = 0
         for segment in segments where segment.count > 0 {
             let floats = Self.perHead(segment.count, group: group, window: window)
-            starts[segment.start] = base + offset
-            perSegment[segment.start] = floats
+            blocks[segment.start] = (base + offset, floats)
             offset += KV * floats
         }
-        self.starts = starts
-        self.perSegment = perSegment
+        self.blocks = blocks
     }
 
     /// Where the blocks of `segment` and key/value head `kv` begin.
     func start(of segment: AttentionSegment, kv: Int) -> UnsafeMutablePointer<Float> {
-        starts[segment.start]! + kv * perSegment[segment.start]!
+        let own = blocks[segment.start]!
+        return own.start + kv * own.perHead
     }
 }
 
