@@ -60,4 +60,21 @@ import Testing
         release.signal()
         #expect(ran == [1, 1, 1, 1])
     }
+
+    @Test func workersThatSleepAtOnceStillTakeTheirParts() {
+        // With no spinning every call finds the workers asleep (or going to sleep): each must be
+        // woken and run its part; then a long limit, as lf-train sets, and back to the default.
+        let pool = SpinPool.shared
+        let before = pool.spinNanoseconds
+        defer { pool.spinNanoseconds = before }
+        for limit: UInt64 in [0, 2_000_000] {
+            pool.spinNanoseconds = limit
+            #expect(pool.spinNanoseconds == limit)
+            for call in 0..<200 {
+                if call % 20 == 0 { usleep(500) }  // long enough for a worker with no spin to sleep
+                let ran = Self.counts(parts: 2) { pool.run(jobs: $0, $1) }
+                #expect(ran == [1, 1])
+            }
+        }
+    }
 }

@@ -23,7 +23,8 @@ public final class SpinPool: @unchecked Sendable {
     /// The current job; written before `generation` is bumped (release), read after (acquire) by
     /// the workers that take part, and not changed until they are done.
     nonisolated(unsafe) private var body: ((Int) -> Void)?
-    private let spinLimit: UInt64 = 200_000  // ns a worker keeps spinning after its last job
+    /// Nanoseconds a worker keeps spinning after its last job before it sleeps.
+    private let spinLimit = Atomic<UInt64>(200_000)
 
     init(threads: Int) {
         self.threads = max(1, threads)
@@ -71,6 +72,16 @@ public final class SpinPool: @unchecked Sendable {
         }
     }
 
+    /// How long (ns) workers spin for the next job before sleeping. The default, 200 µs, suits a
+    /// process that shares the machine (a test runner, a pipeline): a spinning worker holds a
+    /// core. A process that owns the cores for a long run of products with short single-threaded
+    /// gaps (training: norms, activations, the optimiser between products) loses a wake-up
+    /// (~0.2 ms) at every gap longer than the limit and can spin for longer.
+    public var spinNanoseconds: UInt64 {
+        get { spinLimit.load(ordering: .relaxed) }
+        set { spinLimit.store(newValue, ordering: .relaxed) }
+    }
+
     /// Whether a job is running (from this thread or another).
     public var isBusy: Bool { running.load(ordering: .relaxed) }
 
@@ -85,7 +96,7 @@ public final class SpinPool: @unchecked Sendable {
             while current == seen {
                 spinPause()
                 current = generation.load(ordering: .acquiring)
-                if current == seen, DispatchTime.now().uptimeNanoseconds - start > spinLimit {
+                if current == seen, DispatchTime.now().uptimeNanoseconds - start > spinLimit.load(ordering: .relaxed) {
                     sleeping.add(1, ordering: .sequentiallyConsistent)
                     // Re-check after announcing: the poster may have bumped meanwhile.
                     if generation.load(ordering: .sequentiallyConsistent) == seen { wake.wait() }
