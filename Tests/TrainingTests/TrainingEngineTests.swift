@@ -120,6 +120,38 @@ import TestSupport
         #expect(checked >= 8)
     }
 
+    /// Slices on part of a fused projection (q and v of q|k|v; k has none) take the path that
+    /// writes the slices' products before the frozen one adds onto them (LowRankProduct), with
+    /// zeros written where no slice is: the loss must be the one the inference path's logits give
+    /// (slices added after the frozen product), and the gradients central differences.
+    @Test func slicesOnPartOfAFusedProjection() throws {
+        let model = try TransformerModel.load(directory: Fixtures.path("models/qwen2"))
+        let adapter = try TrainableAdapter.create(on: model, .init(targets: ["q_proj", "v_proj"], rank: 8, alpha: 16, seed: 5))
+        var rng = SplitMix64(seed: 4)
+        for p in adapter.parameters where p.name.contains("lora_B") {
+            for i in 0..<p.count { p.value[i] = Float(rng.next() >> 40) / Float(1 << 24) * 0.2 - 0.1 }
+        }
+        let V = model.config.vocabSize
+        let rows: [[Int32]] = (0..<2).map { r in (0..<11).map { Int32((r * 37 + $0 * 13 + 5) % V) } }
+        let batch = TrainingBatch(rows: rows, labels: rows.map { $0.map(Int64.init) })
+        let engine = TrainingEngine(model: model)
+        let loss = try engine.accumulate(batch, gradientScale: 0, seed: 1) / Double(batch.targetCount)
+        let logits = try model.fullLogits(rows)
+        var sum = 0.0, count = 0, base = 0
+        for row in rows {
+            for t in 0..<(row.count - 1) {
+                let z = logits[(base + t) * V..<(base + t + 1) * V].map(Double.init)
+                let top = z.max()!
+                sum += top + log(z.reduce(0) { $0 + exp($1 - top) }) - z[Int(row[t + 1])]
+                count += 1
+            }
+            base += row.count
+        }
+        #expect(abs(loss - sum / Double(count)) <= 1e-5 * max(1, abs(loss)), "loss \(loss) vs \(sum / Double(count)) from logits")
+        let checked = try Self.checkFiniteDifferences(engine, adapter, batch, seed: 1, samplesPerTensor: 2, rng: &rng)
+        #expect(checked >= 4)
+    }
+
     @Test func dropoutChangesWithTheSeedOnly() throws {
         let golden = try GradientParityTests.golden("llama")
         let model = try TransformerModel.load(directory: Fixtures.path("models/llama"))

@@ -79,15 +79,16 @@ public final class Linear: @unchecked Sendable {
         addBias(y, rows: rows)
     }
 
-    /// y = x · Wᵀ, the frozen part alone.
-    func baseProduct(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
+    /// y = x · Wᵀ, the frozen part alone; y += x · Wᵀ when `adding`.
+    func baseProduct(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, scratch: ScratchBuffer,
+                     adding: Bool = false) {
         let (O, I) = (outFeatures, inFeatures)
-        if rows == 1 {
+        if rows == 1, !adding {
             weight.matVec(y, x, rows: O, cols: I)
             return
         }
         forEachWeightBlock(scratch: scratch) { o, n, w in
-            BLAS.parallelGemm(transB: true, m: rows, n: n, k: I, a: x, b: w, c: y + o, ldc: O)
+            BLAS.parallelGemm(transB: true, m: rows, n: n, k: I, a: x, b: w, beta: adding ? 1 : 0, c: y + o, ldc: O)
         }
     }
 

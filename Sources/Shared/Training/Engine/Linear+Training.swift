@@ -5,15 +5,22 @@ extension Linear {
     /// `passSeed`) and DoRA's pre-scale output kept in `tape`.
     func trainingForward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                          tape: LinearTape, scratch: LinearScratch, passSeed: UInt64) {
-        baseProduct(x, rows: rows, into: y, scratch: scratch.weights)
         let O = outFeatures
         let stacked = dropoutActive(scratch) ? nil : stackedA
         tape.hasT = stacked != nil
         if let stacked {
             // t = x·Aᵀ for every slice at once (rows, Σr), kept for the backward pass.
-            BLAS.parallelGemm(transB: true, m: rows, n: stacked.rank, k: inFeatures, a: x, b: stacked.values,
-                      c: tape.tBuffer(count: rows * stacked.rank))
+            let t = tape.tBuffer(count: rows * stacked.rank)
+            BLAS.parallelGemm(transB: true, m: rows, n: stacked.rank, k: inFeatures, a: x, b: stacked.values, c: t)
+            if lowRankFirst {
+                // y = s·t·Bᵀ per slice (zero where no slice writes), then y += x·Wᵀ: see LowRankProduct.
+                writeSliceOutputs(t, ldt: stacked.rank, rows: rows, into: y, scratch: scratch)
+                baseProduct(x, rows: rows, into: y, scratch: scratch.weights, adding: true)
+                addBias(y, rows: rows)
+                return
+            }
         }
+        baseProduct(x, rows: rows, into: y, scratch: scratch.weights)
         var offset = 0
         for (index, l) in adapters.enumerated() {
             let t: UnsafePointer<Float>, ldt: Int
@@ -88,7 +95,10 @@ extension Linear {
                 for o in 0..<l.rows { dyr[o] *= d[o] }
             }
         }
-        if let dx { inputGradient(dy, rows: rows, into: dx, scratch: scratch.weights) }
+        // The stacked path without DoRA writes dx = dt·A first and adds dy·W onto it (below).
+        let stacked = dropoutActive(scratch) ? nil : stackedA
+        let adapterFirst = lowRankFirst && stacked?.gradients != nil
+        if let dx, !adapterFirst { inputGradient(dy, rows: rows, into: dx, scratch: scratch.weights) }
         // DoRA under dropout: dx += ((d − 1) ⊙ dy)·W_slice ⊙ mask; the LoRA path then sees d ⊙ dy.
         for l in adapters where l.doraScale != nil && doraDropout(l, scratch) {
             let d = l.doraScale!, block = dy + l.rowOffset
@@ -111,7 +121,7 @@ extension Linear {
                 for o in 0..<l.rows { dyr[o] *= d[o] }
             }
         }
-        if let stacked = dropoutActive(scratch) ? nil : stackedA, let dA = stacked.gradients {
+        if let stacked, let dA = stacked.gradients {
             // Every slice at once: t (saved, or recomputed), dB and dt per slice, then
             // dA (Σr, in) += dtᵀ x and dx += dt · A in one product each.
             let R = stacked.rank
@@ -140,7 +150,14 @@ extension Linear {
                 offset += l.rank
             }
             BLAS.parallelGemm(m: R, n: I, k: rows, a: dtT, b: x, beta: 1, c: dA)
-            if let dx { BLAS.parallelGemm(transA: true, m: rows, n: I, k: R, a: dtT, lda: rows, b: stacked.values, beta: 1, c: dx) }
+            if let dx, adapterFirst {
+                // dx = dt·A, then dx += dy·W.
+                LowRankProduct.write(rows: rows, n: I, k: R, alpha: 1, t: dtT, rowStride: 1, columnStride: rows,
+                                     m: stacked.values, ldm: I, out: dx, ldo: I)
+                inputGradient(dy, rows: rows, into: dx, scratch: scratch.weights, adding: true)
+            } else if let dx {
+                BLAS.parallelGemm(transA: true, m: rows, n: I, k: R, a: dtT, lda: rows, b: stacked.values, beta: 1, c: dx)
+            }
             return
         }
         for l in adapters {
@@ -207,11 +224,46 @@ extension Linear {
         scratch.dropoutEnabled && adapters.contains { $0.dropout > 0 }
     }
 
-    /// dx = dy · W (rows, in), widening W block by block when it is not float32.
-    func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, scratch: ScratchBuffer) {
+    /// dx = dy · W (rows, in), or dx += dy · W when `adding`, widening W block by block when it
+    /// is not float32.
+    func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, into dx: UnsafeMutablePointer<Float>, scratch: ScratchBuffer,
+                       adding: Bool = false) {
         let (O, I) = (outFeatures, inFeatures)
         forEachWeightBlock(scratch: scratch) { o, n, w in
-            BLAS.parallelGemm(m: rows, n: I, k: n, a: dy + o, lda: O, b: w, beta: o == 0 ? 0 : 1, c: dx)
+            BLAS.parallelGemm(m: rows, n: I, k: n, a: dy + o, lda: O, b: w, beta: o == 0 && !adding ? 0 : 1, c: dx)
+        }
+    }
+
+    /// Whether the adapters' products are written before the frozen ones, which then add onto
+    /// them (LowRankProduct): stacked slices (no dropout), none with DoRA, whose scaling needs
+    /// the frozen product apart.
+    private var lowRankFirst: Bool {
+        !adapters.isEmpty && adapters.allSatisfy { $0.doraScale == nil }
+    }
+
+    /// y = s·t·Bᵀ in each slice's columns and 0 in the columns no slice has.
+    private func writeSliceOutputs(_ t: UnsafePointer<Float>, ldt: Int, rows: Int, into y: UnsafeMutablePointer<Float>,
+                                   scratch: LinearScratch) {
+        let O = outFeatures
+        var offset = 0
+        var covered = [(start: Int, end: Int)]()
+        for l in adapters {
+            // Bᵀ (r × rows of the slice), so that LowRankProduct reads its rows whole.
+            let bT = scratch.transposedB.reserve(l.rank * l.rows)
+            for o in 0..<l.rows {
+                for j in 0..<l.rank { bT[j * l.rows + o] = l.b[o * l.rank + j] }
+            }
+            LowRankProduct.write(rows: rows, n: l.rows, k: l.rank, alpha: l.scale, t: t + offset, rowStride: ldt, columnStride: 1,
+                                 m: bT, ldm: l.rows, out: y + l.rowOffset, ldo: O)
+            covered.append((l.rowOffset, l.rowOffset + l.rows))
+            offset += l.rank
+        }
+        var column = 0
+        for range in covered.sorted(by: { $0.start < $1.start }) + [(O, O)] {
+            if range.start > column {
+                for r in 0..<rows { (y + r * O + column).update(repeating: 0, count: range.start - column) }
+            }
+            column = max(column, range.end)
         }
     }
 
