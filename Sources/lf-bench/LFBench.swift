@@ -9,6 +9,7 @@ import Shared
 ///   lf-bench matvec [ROWS COLS]      GB/s of MatVec.f32 / MatVec.bf16 / cblas_sgemv
 ///   lf-bench sgemm M N K [NT|NN|TN]  GFLOP/s of BLAS.gemm and BLAS.parallelGemm (op(A), op(B))
 ///   lf-bench narrow                  GFLOP/s of LoRA's dt and dB products: OpenBLAS, LoRAOutputGradient
+///   lf-bench lowrank                 GFLOP/s of LoRA's t, dx and y products: OpenBLAS, LowRankProduct
 ///   lf-bench attention [SEQ BATCH]   useful GFLOP/s of training attention, forward and backward
 ///   lf-bench quant [ROWS COLS]       GB/s of q8/q4 dequantisation (and bf16 widening) and matvec
 ///   lf-bench quant-error MODEL       RMS relative error of q8/q4 on a model's matrices
@@ -37,6 +38,8 @@ enum LFBench {
             sgemm(m: m, n: n, k: k, transA: flags.first == "T", transB: flags.last == "T")
         case "narrow":
             narrow()
+        case "lowrank":
+            lowRank()
         case "attention":
             let sequence = args.count > 2 ? Int(args[1]) ?? 512 : 512, batch = args.count > 2 ? Int(args[2]) ?? 4 : 4
             attention(sequence: sequence, batch: batch)
@@ -57,7 +60,7 @@ enum LFBench {
                           checkpointing: args.contains("--grad-checkpoint"), format: try baseFormat(args))
             }
         default:
-            print("usage: lf-bench blas | matvec [ROWS COLS] | sgemm M N K | narrow | attention [SEQ BATCH] | quant [ROWS COLS] | quant-error MODEL | "
+            print("usage: lf-bench blas | matvec [ROWS COLS] | sgemm M N K | narrow | lowrank | attention [SEQ BATCH] | quant [ROWS COLS] | quant-error MODEL | "
                   + "loss MODEL TEXT [--base-dtype f32|bf16|q8|q4] | "
                   + "train MODEL [SEQ BATCH STEPS] [--grad-checkpoint] [--base-dtype f32|bf16|q8|q4]")
             exit(2)
@@ -158,6 +161,39 @@ enum LFBench {
             print(String(format: "dt (2048 x 16 x 576) %.1f and dB (576 x 16 x 2048) %.1f GFLOP/s by OpenBLAS, both %.1f; "
                          + "both in one pass (LoRAOutputGradient) %.1f GFLOP/s",
                          flops / dtBLAS / 1e9, flops / dBBLAS / 1e9, 2 * flops / (dtBLAS + dBBLAS) / 1e9, 2 * flops / both / 1e9))
+        }
+    }
+
+    /// LoRA's other products on SmolLM2's shapes (2048 rows; q|k|v's three slices of rank 16, so
+    /// Σr = 48): OpenBLAS (split over the cores) against LowRankProduct. Alone, as here, the
+    /// up-projections (dx, y) gain little or lose; in training LowRankProduct's gain is the pass
+    /// over the output it saves the frozen product. t = x·Aᵀ stays with OpenBLAS, faster at it.
+    static func lowRank() {
+        let rows = 2048, I = 576, R = 48, O = 1536
+        func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            for i in 0..<n { p[i] = Float(i % 7) * 0.1 - 0.3 }
+            return p
+        }
+        let x = buffer(rows * I), a = buffer(R * I), aT = buffer(I * R), t = buffer(rows * R), dtT = buffer(R * rows)
+        let dx = buffer(rows * I), b = buffer(O * 16), bT = buffer(16 * O), y = buffer(rows * O)
+        let shapes: [(String, Double, () -> Void, () -> Void)] = [
+            ("t = x·Aᵀ (2048 x 48 x 576)", 2 * Double(rows * R * I),
+             { BLAS.parallelGemm(transB: true, m: rows, n: R, k: I, a: x, b: a, c: t) },
+             { LowRankProduct.write(rows: rows, n: R, k: I, alpha: 1, t: x, rowStride: I, columnStride: 1, m: aT, ldm: R, out: t, ldo: R) }),
+            ("dx += dt·A (2048 x 576 x 48)", 2 * Double(rows * R * I),
+             { BLAS.parallelGemm(transA: true, m: rows, n: I, k: R, a: dtT, lda: rows, b: a, beta: 1, c: dx) },
+             { LowRankProduct.write(rows: rows, n: I, k: R, alpha: 1, t: dtT, rowStride: 1, columnStride: rows, m: a, ldm: I,
+                                       out: dx, ldo: I) }),
+            ("y += s·t·Bᵀ (2048 x 1536 x 16)", 2 * Double(rows * O * 16),
+             { BLAS.parallelGemm(transB: true, m: rows, n: O, k: 16, alpha: 2, a: t, lda: R, b: b, beta: 1, c: y) },
+             { LowRankProduct.write(rows: rows, n: O, k: 16, alpha: 2, t: t, rowStride: R, columnStride: 1, m: bT, ldm: O, out: y, ldo: O) }),
+        ]
+        BLAS.singleThreaded {
+            for (name, flops, blas, ours) in shapes {
+                let (tb, to) = (time(runs: 9, blas), time(runs: 9, ours))
+                print(String(format: "%@: OpenBLAS %.1f GFLOP/s, LowRankProduct %.1f GFLOP/s", name, flops / tb / 1e9, flops / to / 1e9))
+            }
         }
     }
 
