@@ -49,8 +49,8 @@ import TestSupport
         return (out, dqkv)
     }
 
-    // [130, 96]: the 96-row segment is one block, with more scores than a 64-row block of the longer one.
-    @Test(arguments: [(nil, [200]), (nil, [70, 1, 150, 33]), (37, [200]), (64, [130, 90]), (nil, [130, 96])] as [(Int?, [Int])])
+    // [70, 48]: the 48-row segment is one block, with more scores than a 32-row block of the longer one.
+    @Test(arguments: [(nil, [200]), (nil, [70, 1, 150, 33]), (37, [200]), (64, [130, 90]), (nil, [130, 96]), (nil, [70, 48])] as [(Int?, [Int])])
     func matchesTheDefinition(window: Int?, lengths: [Int]) throws {
         try check(window: window, lengths: lengths, keepingProbabilities: false)
     }
@@ -58,7 +58,7 @@ import TestSupport
     /// The same with the forward pass keeping the probabilities and the backward reading them;
     /// the forward writes exactly `AttentionProbabilities.floats` of them (guards around them
     /// stay untouched) and the backward only reads them.
-    @Test(arguments: [(nil, [200]), (nil, [70, 1, 150, 33]), (37, [200]), (64, [130, 90]), (nil, [130, 96])] as [(Int?, [Int])])
+    @Test(arguments: [(nil, [200]), (nil, [70, 1, 150, 33]), (37, [200]), (64, [130, 90]), (nil, [130, 96]), (nil, [70, 48])] as [(Int?, [Int])])
     func matchesTheDefinitionKeepingProbabilities(window: Int?, lengths: [Int]) throws {
         try check(window: window, lengths: lengths, keepingProbabilities: true)
     }

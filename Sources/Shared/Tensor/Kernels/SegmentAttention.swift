@@ -209,8 +209,10 @@ func softmaxGradient(_ dp: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float
     while j < n { dp[j] = p[j] * (dp[j] - d); j += 1 }
 }
 
-/// Row blocks [i0, i1) of an L-row segment: whole when short, else 64 rows at a time (the
-/// products stay large enough for BLAS while skipping most of the masked upper triangle).
+/// Row blocks [i0, i1) of an L-row segment: whole when short, else 32 rows at a time (the
+/// products stay large enough for BLAS while skipping most of the masked upper triangle: on
+/// SmolLM2's 512-token sequences 32 rows trained 0.4–0.9% faster than 64 and 0.9–1.6% faster
+/// than 16, in step-parity A/Bs of scripts/bench/train.sh's text).
 @inline(__always)
 func causalBlocks(_ L: Int) -> [(Int, Int)] {
     let block = causalBlockRows(L)
@@ -218,7 +220,7 @@ func causalBlocks(_ L: Int) -> [(Int, Int)] {
 }
 
 @inline(__always)
-func causalBlockRows(_ L: Int) -> Int { L <= 96 ? L : 64 }
+func causalBlockRows(_ L: Int) -> Int { L <= 48 ? L : 32 }
 
 /// Runs `body(segment, kvHead, scratch)` for every (segment, key/value head) pair on all cores,
 /// longest segments first, with OpenBLAS single-threaded inside; `scratch` holds `buffers`
@@ -227,7 +229,7 @@ func causalBlockRows(_ L: Int) -> Int { L <= 96 ? L : 64 }
 func forEachSegmentAndKVHead(_ segments: [AttentionSegment], KV: Int, group: Int, hd: Int, buffers: Int,
                              _ body: (AttentionSegment, Int, [UnsafeMutablePointer<Float>]) -> Void) {
     let order = segments.filter { $0.count > 0 }.sorted { $0.count > $1.count }
-    // Not the longest segment's need alone: a segment of 96 rows is one block, one of 97 is 64-row blocks.
+    // Not the longest segment's need alone: a segment of 48 rows is one block, one of 49 is 32-row blocks.
     guard let floats = order.map({ group * causalBlockRows($0.count) * max($0.count, hd) }).max() else { return }
     let jobCount = order.count * KV
     // On lf's pool, whose workers are awake from the products before: Dispatch's threads ran
