@@ -76,12 +76,6 @@ public enum LoRAOutputGradient {
 
     private typealias V = SIMD8<Float>
 
-    @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-
-    @inline(__always)
-    private static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-
     /// dt's columns j..<j+8 (transposed) for row i, scaled.
     @inline(__always)
     private static func putDt(_ v: V, row i: Int, column j: Int, alpha: Float, dtT: UnsafeMutablePointer<Float>, ldDt: Int) {
@@ -96,13 +90,13 @@ public enum LoRAOutputGradient {
                                   alpha: Float, dtT: UnsafeMutablePointer<Float>, ldDt: Int) {
         let y0 = dy + i * ldy, y1 = y0 + ldy, y2 = y1 + ldy, y3 = y2 + ldy
         let tp = t + i * ldt + j
-        let t00 = load(tp), t01 = load(tp + 8), t10 = load(tp + ldt), t11 = load(tp + ldt + 8)
-        let t20 = load(tp + 2 * ldt), t21 = load(tp + 2 * ldt + 8), t30 = load(tp + 3 * ldt), t31 = load(tp + 3 * ldt + 8)
+        let t00 = load8(tp), t01 = load8(tp + 8), t10 = load8(tp + ldt), t11 = load8(tp + ldt + 8)
+        let t20 = load8(tp + 2 * ldt), t21 = load8(tp + 2 * ldt + 8), t30 = load8(tp + 3 * ldt), t31 = load8(tp + 3 * ldt + 8)
         var a00 = V(), a01 = V(), a10 = V(), a11 = V(), a20 = V(), a21 = V(), a30 = V(), a31 = V()
         var bp = b + j, gp = sums + j
         for o in 0..<out {
-            let b0 = load(bp), b1 = load(bp + 8)
-            var g0 = load(gp), g1 = load(gp + 8)
+            let b0 = load8(bp), b1 = load8(bp + 8)
+            var g0 = load8(gp), g1 = load8(gp + 8)
             var d = V(repeating: y0[o])
             a00 = a00.addingProduct(d, b0); a01 = a01.addingProduct(d, b1)
             g0 = g0.addingProduct(d, t00); g1 = g1.addingProduct(d, t01)
@@ -115,7 +109,7 @@ public enum LoRAOutputGradient {
             d = V(repeating: y3[o])
             a30 = a30.addingProduct(d, b0); a31 = a31.addingProduct(d, b1)
             g0 = g0.addingProduct(d, t30); g1 = g1.addingProduct(d, t31)
-            store(g0, gp); store(g1, gp + 8)
+            store8(g0, gp); store8(g1, gp + 8)
             bp += rank; gp += rank
         }
         putDt(a00, row: i, column: j, alpha: alpha, dtT: dtT, ldDt: ldDt); putDt(a01, row: i, column: j + 8, alpha: alpha, dtT: dtT, ldDt: ldDt)
@@ -130,13 +124,13 @@ public enum LoRAOutputGradient {
                                   b: UnsafePointer<Float>, t: UnsafePointer<Float>, ldt: Int, sums: UnsafeMutablePointer<Float>,
                                   alpha: Float, dtT: UnsafeMutablePointer<Float>, ldDt: Int) {
         let y = dy + i * ldy, tp = t + i * ldt + j
-        let t0 = load(tp), t1 = load(tp + 8)
+        let t0 = load8(tp), t1 = load8(tp + 8)
         var a0 = V(), a1 = V()
         var bp = b + j, gp = sums + j
         for o in 0..<out {
             let d = V(repeating: y[o])
-            a0 = a0.addingProduct(d, load(bp)); a1 = a1.addingProduct(d, load(bp + 8))
-            store(load(gp).addingProduct(d, t0), gp); store(load(gp + 8).addingProduct(d, t1), gp + 8)
+            a0 = a0.addingProduct(d, load8(bp)); a1 = a1.addingProduct(d, load8(bp + 8))
+            store8(load8(gp).addingProduct(d, t0), gp); store8(load8(gp + 8).addingProduct(d, t1), gp + 8)
             bp += rank; gp += rank
         }
         putDt(a0, row: i, column: j, alpha: alpha, dtT: dtT, ldDt: ldDt); putDt(a1, row: i, column: j + 8, alpha: alpha, dtT: dtT, ldDt: ldDt)
@@ -147,13 +141,13 @@ public enum LoRAOutputGradient {
     private static func block8x1(_ i: Int, _ j: Int, out: Int, rank: Int, dy: UnsafePointer<Float>, ldy: Int,
                                  b: UnsafePointer<Float>, t: UnsafePointer<Float>, ldt: Int, sums: UnsafeMutablePointer<Float>,
                                  alpha: Float, dtT: UnsafeMutablePointer<Float>, ldDt: Int) {
-        let y = dy + i * ldy, t0 = load(t + i * ldt + j)
+        let y = dy + i * ldy, t0 = load8(t + i * ldt + j)
         var a0 = V()
         var bp = b + j, gp = sums + j
         for o in 0..<out {
             let d = V(repeating: y[o])
-            a0 = a0.addingProduct(d, load(bp))
-            store(load(gp).addingProduct(d, t0), gp)
+            a0 = a0.addingProduct(d, load8(bp))
+            store8(load8(gp).addingProduct(d, t0), gp)
             bp += rank; gp += rank
         }
         putDt(a0, row: i, column: j, alpha: alpha, dtT: dtT, ldDt: ldDt)

@@ -55,12 +55,6 @@ public enum LowRankProduct {
 
     private typealias V = SIMD8<Float>
 
-    @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-
-    @inline(__always)
-    private static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
-
     /// Rows i..<i+4, columns c..<c+16.
     @inline(__always)
     private static func block4x16(_ i: Int, _ c: Int, k: Int, alpha: Float, t: UnsafePointer<Float>, ti: Int, tj: Int,
@@ -69,7 +63,7 @@ public enum LowRankProduct {
         let t0 = t + i * ti, t1 = t0 + ti, t2 = t1 + ti, t3 = t2 + ti
         var mp = m + c
         for j in 0..<k {
-            let m0 = load(mp), m1 = load(mp + 8)
+            let m0 = load8(mp), m1 = load8(mp + 8)
             let o = j * tj
             var d = V(repeating: t0[o])
             a00 = a00.addingProduct(d, m0); a01 = a01.addingProduct(d, m1)
@@ -83,9 +77,9 @@ public enum LowRankProduct {
         }
         let s = V(repeating: alpha)
         let o0 = out + i * ldo + c, o1 = o0 + ldo, o2 = o1 + ldo, o3 = o2 + ldo
-        store(a00 * s, o0); store(a01 * s, o0 + 8)
-        store(a10 * s, o1); store(a11 * s, o1 + 8)
-        store(a20 * s, o2); store(a21 * s, o2 + 8)
-        store(a30 * s, o3); store(a31 * s, o3 + 8)
+        store8(a00 * s, o0); store8(a01 * s, o0 + 8)
+        store8(a10 * s, o1); store8(a11 * s, o1 + 8)
+        store8(a20 * s, o2); store8(a21 * s, o2 + 8)
+        store8(a30 * s, o3); store8(a31 * s, o3 + 8)
     }
 }
