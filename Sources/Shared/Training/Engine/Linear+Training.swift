@@ -123,7 +123,7 @@ extension Linear {
         }
         if let stacked, let dA = stacked.gradients {
             // Every slice at once: t (saved, or recomputed), dB and dt per slice, then
-            // dA (Σr, in) += dtᵀ x and dx += dt · A in one product each.
+            // dA (Σr, in) += dtᵀ x and dx's dt · A in one product each.
             let R = stacked.rank
             let t: UnsafeMutablePointer<Float>
             if tape.hasT, let saved = tape.t {
@@ -235,8 +235,8 @@ extension Linear {
     }
 
     /// Whether the adapters' products are written before the frozen ones, which then add onto
-    /// them (LowRankProduct): stacked slices (no dropout), none with DoRA, whose scaling needs
-    /// the frozen product apart.
+    /// them (LowRankProduct): no slice with DoRA, whose scaling needs the frozen product apart.
+    /// The callers take this path only for stacked slices (no dropout).
     private var lowRankFirst: Bool {
         !adapters.isEmpty && adapters.allSatisfy { $0.doraScale == nil }
     }
