@@ -32,6 +32,7 @@ public final class AdamW: Optimizer {
     private let v: UnsafeMutablePointer<Float>
     /// Where each parameter's slice of `m` and `v` starts.
     private let offsets: [Int]
+    private let total: Int
 
     /// torch's defaults except `weightDecay`, which is torch AdamW's 0.01 too.
     public init(parameters: [TrainableParameter], betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
@@ -47,6 +48,7 @@ public final class AdamW: Optimizer {
         self.weightDecay = weightDecay
         let (offsets, total) = stateOffsets(parameters)
         self.offsets = offsets
+        self.total = total
         m = .allocate(capacity: max(total, 1))
         m.initialize(repeating: 0, count: total)
         v = .allocate(capacity: max(total, 1))
@@ -73,11 +75,31 @@ public final class AdamW: Optimizer {
         let smallWeight = abs(lerpWeight) < 0.5
         let lerpLarge = lerpWeight - 1
 
-        for (index, p) in parameters.enumerated() {
+        let x8 = (decay: SIMD8(repeating: decay), lerp: SIMD8(repeating: lerpWeight), lerpLarge: SIMD8(repeating: lerpLarge),
+                  b2: SIMD8(repeating: b2), oneMinusB2: SIMD8(repeating: oneMinusB2), stepSize: SIMD8(repeating: stepSize),
+                  bc2Sqrt: SIMD8(repeating: bc2Sqrt), eps: SIMD8(repeating: epsF))
+        let mState = m, vState = v
+        forEachShare(of: parameters, offsets: offsets, total: total) { index, range in
+            let p = parameters[index]
             let x = p.value, g = p.gradient
-            let m = self.m + offsets[index], v = self.v + offsets[index]
+            let m = mState + offsets[index], v = vState + offsets[index]
             let decays = p.decays && weightDecay != 0
-            for i in 0..<p.count {
+            // Eight at a time, then one at a time: the same float operations either way (fused
+            // where the scalar code fuses, IEEE square root and division), so the same bits.
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                var xi = load8(x + i)
+                if decays { xi *= x8.decay }
+                let gi = load8(g + i), mOld = load8(m + i)
+                let mi = smallWeight ? mOld.addingProduct(x8.lerp, gi - mOld) : gi.addingProduct(x8.lerpLarge, gi - mOld)
+                let vi = (load8(v + i) * x8.b2).addingProduct(x8.oneMinusB2 * gi, gi)
+                store8(mi, m + i)
+                store8(vi, v + i)
+                let denominator = vi.squareRoot() / x8.bc2Sqrt + x8.eps
+                store8(xi + (x8.stepSize * mi) / denominator, x + i)
+                i += 8
+            }
+            while i < range.upperBound {
                 var xi = x[i]
                 if decays { xi *= decay }
                 let gi = g[i]
@@ -87,6 +109,7 @@ public final class AdamW: Optimizer {
                 v[i] = vi
                 let denominator = vi.squareRoot() / bc2Sqrt + epsF
                 x[i] = xi + (stepSize * mi) / denominator
+                i += 1
             }
         }
     }

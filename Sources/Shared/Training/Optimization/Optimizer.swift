@@ -94,3 +94,18 @@ func stateOffsets(_ parameters: [TrainableParameter]) -> (offsets: [Int], total:
     }
     return (offsets, total)
 }
+
+/// Runs `update(index, range)` over the elements of every parameter, the flat run of all of them
+/// cut into one share per core. The updates are elementwise, so the cut changes no value.
+func forEachShare(of parameters: [TrainableParameter], offsets: [Int], total: Int,
+                  _ update: (_ index: Int, _ range: Range<Int>) -> Void) {
+    let jobs = total >= 1 << 16 ? Parallel.coreCount : 1
+    SpinPool.shared.run(jobs: jobs) { job in
+        let lo = total * job / jobs, hi = total * (job + 1) / jobs
+        for index in parameters.indices {
+            let start = offsets[index], end = start + parameters[index].count
+            guard start < hi, end > lo else { continue }
+            update(index, (max(lo, start) - start)..<(min(hi, end) - start))
+        }
+    }
+}

@@ -19,6 +19,7 @@ public final class SGD: Optimizer {
     /// (Σ count) momentum buffers, parameter after parameter; nil without momentum.
     private let buffers: UnsafeMutablePointer<Float>?
     private let offsets: [Int]
+    private let total: Int
 
     public init(parameters: [TrainableParameter], momentum: Double = 0, weightDecay: Double = 0) throws {
         try checkHyperparameter("SGD momentum", momentum, 0...Double.greatestFiniteMagnitude)
@@ -28,6 +29,7 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
         let (offsets, total) = stateOffsets(parameters)
         self.offsets = offsets
+        self.total = total
         if momentum != 0 {
             let b = UnsafeMutablePointer<Float>.allocate(capacity: max(total, 1))
             b.initialize(repeating: 0, count: total)
@@ -45,11 +47,13 @@ public final class SGD: Optimizer {
         let alpha = Float(-lr)
         // torch creates the buffer as a copy of the first gradient.
         let first = stepCount == 0
-        for (index, p) in parameters.enumerated() {
+        let state = buffers
+        forEachShare(of: parameters, offsets: offsets, total: total) { index, range in
+            let p = parameters[index]
             let x = p.value, g = p.gradient
             let decays = p.decays && weightDecay != 0
-            let b = buffers.map { $0 + offsets[index] }
-            for i in 0..<p.count {
+            let b = state.map { $0 + offsets[index] }
+            for i in range {
                 var gi = g[i]
                 if decays { gi = gi.addingProduct(x[i], wd) }
                 if let b {
