@@ -49,10 +49,15 @@ let package = Package(
         .systemLibrary(
             name: "CLibZip", path: "Sources/CLibZip", pkgConfig: "libzip",
             providers: [.apt(["libzip-dev"])]),
+        // Kernels in C, for instruction sets chosen at run time (AVX-512 where the machine has it).
+        // Optimised in debug builds too, for the reason the library is (below).
+        .target(
+            name: "CKernels", path: "Sources/CKernels",
+            cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .target(
             name: "Shared",
             dependencies: [
-                "CBLAS", "CZstd",
+                "CBLAS", "CZstd", "CKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

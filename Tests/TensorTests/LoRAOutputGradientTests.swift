@@ -5,7 +5,8 @@ import TestSupport
 
 /// LoRAOutputGradient against dt = α·dy·B and dB += α·dyᵀ·t written out in double precision: dy
 /// a slice of a wider matrix, t with a leading dimension past the rank, ranks that are odd
-/// multiples of 8, row counts that leave ragged groups of four, one share or one per core.
+/// multiples of 8, row counts that leave ragged groups of four and eight, one share or one per
+/// core; and every instruction set the machine has giving the portable kernel's bits.
 @Suite struct LoRAOutputGradientTests {
     struct Case {
         var rows: Int, out: Int, rank: Int
@@ -21,10 +22,11 @@ import TestSupport
                 (0..<(c.rows * c.ldt)).map { _ in random() }, (0..<(c.out * c.rank)).map { _ in random() })
     }
 
-    static func run(_ c: Case, alpha: Float, _ d: (dy: [Float], b: [Float], t: [Float], dB: [Float])) -> (dB: [Float], dtT: [Float]) {
+    static func run(_ c: Case, alpha: Float, _ d: (dy: [Float], b: [Float], t: [Float], dB: [Float]),
+                    level: KernelLevel = .current) -> (dB: [Float], dtT: [Float]) {
         var dB = d.dB, dtT = [Float](repeating: -7, count: c.rank * c.ldDt)
         LoRAOutputGradient.multiply(rows: c.rows, out: c.out, rank: c.rank, alpha: alpha, dy: d.dy, ldy: c.ldy, b: d.b, t: d.t,
-                                    ldt: c.ldt, dB: &dB, dtT: &dtT, ldDt: c.ldDt, partial: ScratchBuffer())
+                                    ldt: c.ldt, dB: &dB, dtT: &dtT, ldDt: c.ldDt, partial: ScratchBuffer(), level: level)
         return (dB, dtT)
     }
 
@@ -32,7 +34,7 @@ import TestSupport
     func matchesTheDefinition(rows: Int, out: Int, rank: Int) {
         let c = Case(rows: rows, out: out, rank: rank), alpha: Float = 0.75
         let d = Self.data(c)
-        let (dB, dtT) = Self.run(c, alpha: alpha, d)
+        let (dB, dtT) = Self.run(c, alpha: alpha, d, level: .portable)
         var expectedDB = d.dB
         for o in 0..<out {
             for j in 0..<rank {
@@ -52,6 +54,14 @@ import TestSupport
         }
         checkTensor("dB", actual: dB, expected: expectedDB, atol: 1e-4, rtol: 1e-5)
         checkTensor("dt", actual: dtT, expected: expectedDt, atol: 1e-4, rtol: 1e-5)
+        // Every instruction set this machine has: the portable path's bits.
+        for level in KernelLevel.allCases where level > .portable && level <= .supported {
+            let fast = Self.run(c, alpha: alpha, d, level: level)
+            let dBDiffers = dB.indices.first { fast.dB[$0].bitPattern != dB[$0].bitPattern }
+            let dtDiffers = dtT.indices.first { fast.dtT[$0].bitPattern != dtT[$0].bitPattern }
+            #expect(dBDiffers == nil, "dB at \(level): first different value")
+            #expect(dtDiffers == nil, "dt at \(level): first different value")
+        }
     }
 
     @Test func theSameBitsWhetherThePoolIsFreeOrNot() {

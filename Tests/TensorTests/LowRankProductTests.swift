@@ -6,7 +6,8 @@ import TestSupport
 /// LowRankProduct against out = α·T·M written out in double precision: T row-major with a leading
 /// dimension past k (LoRA's forward t) or stored transposed (the backward's dt), output rows
 /// inside a wider matrix whose other columns must stay untouched, row counts that leave ragged
-/// groups of four, column counts that are not multiples of 16, one share or one per core.
+/// groups of six and eight, column counts that are not multiples of 16 or 32, one share or one per
+/// core; and every instruction set the machine has giving the portable kernel's bits.
 @Suite struct LowRankProductTests {
     static func random(_ count: Int, seed: Int) -> [Float] {
         var rng = SplitMix64(seed: UInt64(seed))
@@ -24,7 +25,7 @@ import TestSupport
             let t = Self.random(transposed ? k * (rows + 1) : rows * (k + 2), seed: rows + n * 7 + k)
             var out = [Float](repeating: -7, count: rows * ldo)
             LowRankProduct.write(rows: rows, n: n, k: k, alpha: alpha, t: t, rowStride: ti, columnStride: tj, m: m, ldm: ldm,
-                                 out: &out, ldo: ldo)
+                                 out: &out, ldo: ldo, level: .portable)
             var expected = [Float](repeating: -7, count: rows * ldo)
             for i in 0..<rows {
                 for c in 0..<n {
@@ -34,6 +35,14 @@ import TestSupport
                 }
             }
             checkTensor(transposed ? "out (T transposed)" : "out", actual: out, expected: expected, atol: 1e-5, rtol: 1e-5)
+            // Every instruction set this machine has: the portable path's bits.
+            for level in KernelLevel.allCases where level > .portable && level <= .supported {
+                var fast = [Float](repeating: -7, count: rows * ldo)
+                LowRankProduct.write(rows: rows, n: n, k: k, alpha: alpha, t: t, rowStride: ti, columnStride: tj, m: m, ldm: ldm,
+                                     out: &fast, ldo: ldo, level: level)
+                let differs = fast.indices.first { fast[$0].bitPattern != out[$0].bitPattern }
+                #expect(differs == nil, "\(level), T \(transposed ? "transposed" : "row-major"): first different value")
+            }
         }
     }
 

@@ -1,5 +1,5 @@
 /// Eight floats loaded from or stored to any address, for the kernels that keep their sums in
-/// SIMD8 registers (LoRAOutputGradient, LowRankProduct, AdamW).
+/// SIMD8 registers (AdamW).
 @inline(__always)
 func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 
