@@ -31,6 +31,11 @@ fi
 
 if [ "${LF_SKIP_BUILD:-0}" != "1" ]; then
   echo "setup: building the tools (release)" >&2
-  swift build -c release 2>&1 | grep -E "error|warning: |Compiling|Build complete" | grep -v "^\[" >&2 || true
-  test -x .build/release/lf-gguf || { echo "setup: the release build failed (run: swift build -c release)" >&2; exit 1; }
+  # A failed build must fail here, even when binaries from an earlier build are still in .build.
+  log=$(mktemp)
+  status=0
+  swift build -c release >"$log" 2>&1 || status=$?
+  grep -E "error|warning: |Build complete" "$log" | grep -v "^\[" >&2 || true
+  rm -f "$log"
+  [ "$status" -eq 0 ] || { echo "setup: the release build failed (run: swift build -c release)" >&2; exit 1; }
 fi

@@ -24,7 +24,12 @@ static LFKernelLevel detect(void) { return LFKernelLevelPortable; }
 #endif
 
 LFKernelLevel lf_kernel_level_supported(void) {
-    static int cached = -1;  // racing first calls store the same value
-    if (cached < 0) cached = (int)detect();
-    return (LFKernelLevel)cached;
+    // Racing first calls store the same value; atomics keep that well-defined.
+    static int cached = -1;
+    int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (level < 0) {
+        level = (int)detect();
+        __atomic_store_n(&cached, level, __ATOMIC_RELAXED);
+    }
+    return (LFKernelLevel)level;
 }

@@ -25,7 +25,7 @@ public enum LoRAOutputGradient {
     ///   - t: row i of t = x·Aᵀ at `t + i * ldt`;
     ///   - dB: (out × rank), contiguous, added to;
     ///   - dtT: dt transposed, column j of row i at `dtT[j * ldDt + i]`, overwritten;
-    ///   - level: the kernel's instruction set (any supported one gives the same bits).
+    ///   - level: the kernel's instruction set (any gives the same bits; capped at `KernelLevel.supported`).
     public static func multiply(rows: Int, out: Int, rank: Int, alpha: Float,
                                 dy: UnsafePointer<Float>, ldy: Int, b: UnsafePointer<Float>,
                                 t: UnsafePointer<Float>, ldt: Int,
@@ -38,6 +38,7 @@ public enum LoRAOutputGradient {
         let jobs = rows >= 64 && rows * out * rank >= 1 << 20 ? Parallel.coreCount : 1
         let size = out * rank
         let sums = partial.reserve(jobs * size)
+        let level = min(level, KernelLevel.supported)  // a higher one would not run here
         let share = { (job: Int) in
             let mine = sums + job * size
             mine.initialize(repeating: 0, count: size)

@@ -19,7 +19,7 @@ public enum LowRankProduct {
     ///   - t: T[i, j] at `t[i * rowStride + j * columnStride]` (t row-major, or dt stored transposed);
     ///   - m: row j of M at `m + j * ldm`, its n values contiguous;
     ///   - out: row i at `out + i * ldo`, its n values overwritten;
-    ///   - level: the kernel's instruction set (any supported one gives the same bits).
+    ///   - level: the kernel's instruction set (any gives the same bits; capped at `KernelLevel.supported`).
     public static func write(rows: Int, n: Int, k: Int, alpha: Float,
                              t: UnsafePointer<Float>, rowStride: Int, columnStride: Int,
                              m: UnsafePointer<Float>, ldm: Int,
@@ -30,6 +30,7 @@ public enum LowRankProduct {
             return
         }
         let jobs = rows >= 64 && rows * n * k >= 1 << 20 ? Parallel.coreCount : 1
+        let level = min(level, KernelLevel.supported)  // a higher one would not run here
         let groups = (rows + 7) / 8
         SpinPool.shared.run(jobs: jobs) { job in
             let first = min(rows, 8 * (groups * job / jobs)), last = min(rows, 8 * (groups * (job + 1) / jobs))
